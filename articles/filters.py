@@ -1,0 +1,159 @@
+import datetime as dt
+
+import django_filters
+from django import forms
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Cast
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+
+from articles.models import Article, Category, Tag, Takeaway
+from companies.models import Company
+
+SEARCH_CONFIG = "english"
+SEARCH_MAX_LENGTH = 200
+SEARCH_MAX_TERMS = 10
+
+
+class DateOrDateTimeField(forms.Field):
+    """`2026-06-18` (midnight UTC) or an ISO 8601 date-time; naive times are UTC."""
+
+    default_error_messages = {
+        "invalid": "Enter a date (YYYY-MM-DD) or an ISO 8601 date-time.",
+        "out_of_range": "This date is out of range.",
+    }
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        value = str(value).strip()
+        try:
+            if len(value) == 10:
+                parsed = dt.datetime.combine(dt.date.fromisoformat(value), dt.time())
+            else:
+                parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        try:
+            if timezone.is_naive(parsed):
+                parsed = parsed.replace(tzinfo=dt.UTC)
+            # Normalising to UTC can leave the year range (0001-01-01T00:00+01:00).
+            parsed = parsed.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError(
+                self.error_messages["out_of_range"], code="out_of_range"
+            ) from None
+        return parsed
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "format": "date"},
+            {"type": "string", "format": "date-time"},
+        ]
+    }
+)
+class DateOrDateTimeFilter(django_filters.Filter):
+    field_class = DateOrDateTimeField
+
+
+class Ordering:
+    NEWEST = "-published_at"
+    OLDEST = "published_at"
+    RELEVANCE = "relevance"
+    choices = [
+        (NEWEST, "Newest first (the default without q)"),
+        (OLDEST, "Oldest first"),
+        (RELEVANCE, "Best match first (the default with q; needs q)"),
+    ]
+
+
+class ArticleFilter(django_filters.FilterSet):
+    company = django_filters.ModelChoiceFilter(
+        field_name="company",
+        to_field_name="slug",
+        queryset=lambda request: Company.objects.visible_to(request.user),
+        help_text="A company's slug.",
+    )
+    tag = django_filters.ModelMultipleChoiceFilter(
+        field_name="tags",
+        to_field_name="slug",
+        queryset=lambda request: Tag.objects.visible_to(request.user),
+        conjoined=True,
+        help_text="A tag's slug; repeat it to require several tags (all must match).",
+    )
+    category = django_filters.ChoiceFilter(choices=Category.choices)
+    published_after = DateOrDateTimeFilter(
+        field_name="published_at",
+        lookup_expr="gte",
+        help_text="Published at or after this date (midnight UTC) or date-time; inclusive.",
+    )
+    published_before = DateOrDateTimeFilter(
+        field_name="published_at",
+        lookup_expr="lt",
+        help_text="Published before this date (midnight UTC) or date-time; exclusive.",
+    )
+    q = django_filters.CharFilter(
+        method="search",
+        max_length=SEARCH_MAX_LENGTH,
+        help_text=(
+            "Full-text search over title, summary, takeaways and editorial opinion. On "
+            "PostgreSQL it is stemmed and ranked (websearch syntax: quotes, `or`, `-word`); "
+            "on SQLite every word must appear, and results stay newest first."
+        ),
+    )
+    ordering = django_filters.ChoiceFilter(
+        choices=Ordering.choices,
+        method="order",
+        help_text="`-published_at` by default; `relevance` when `q` is given.",
+    )
+
+    class Meta:
+        model = Article
+        fields = ["company", "tag", "category", "published_after", "published_before", "q"]
+
+    def is_valid(self):
+        valid = super().is_valid()
+        if valid:
+            data = self.form.cleaned_data
+            if data.get("ordering") == Ordering.RELEVANCE and not data.get("q"):
+                self.form.add_error("ordering", "Ordering by relevance needs q.")
+                return False
+        return valid
+
+    @property
+    def ordering_name(self) -> str:
+        data = self.form.cleaned_data
+        return data.get("ordering") or (Ordering.RELEVANCE if data.get("q") else Ordering.NEWEST)
+
+    def order(self, queryset, name, value):
+        return queryset  # the paginator orders, by ordering_name
+
+    def search(self, queryset, name, value):
+        return search_articles(queryset, value)
+
+
+def search_articles(queryset, text: str):
+    """Articles matching `text`, annotated with an integer `relevance` (higher is better).
+
+    PostgreSQL: the stored `search_vector` (GIN index) against a websearch query, ranked by
+    ts_rank, scaled to an integer so that cursors compare it exactly. SQLite: every word must
+    appear somewhere in the article, and relevance is 0 for all, so the order is newest first.
+    """
+    if connection.vendor == "postgresql":
+        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+        return queryset.filter(search_vector=query).annotate(
+            relevance=Cast(SearchRank(F("search_vector"), query) * 1_000_000, BigIntegerField())
+        )
+    for word in text.split()[:SEARCH_MAX_TERMS]:
+        in_takeaways = Takeaway.objects.filter(article=OuterRef("pk"), text__icontains=word)
+        queryset = queryset.filter(
+            Q(title__icontains=word)
+            | Q(summary__icontains=word)
+            | Q(editorial_opinion__icontains=word)
+            | Exists(in_takeaways)
+        )
+    return queryset.annotate(relevance=Value(0, output_field=BigIntegerField()))

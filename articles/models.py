@@ -1,0 +1,228 @@
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Substr
+from django.utils import timezone
+
+# How many characters of the summary a list item's excerpt is cut from.
+EXCERPT_SOURCE_LENGTH = 300
+
+
+class Category(models.TextChoices):
+    RESEARCH = "research", "Research"
+    PRODUCT_LAUNCH = "product_launch", "Product Launch"
+    PARTNERSHIP = "partnership", "Partnership"
+    FUNDING = "funding", "Funding"
+    POLICY = "policy", "Policy"
+    OPINION = "opinion", "Opinion"
+    ACQUISITION = "acquisition", "Acquisition"
+    INDUSTRY = "industry", "Industry"
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+def is_staff(user) -> bool:
+    return user is not None and user.is_active and user.is_staff
+
+
+class TagQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "TagQuerySet":
+        """Tags of no published article stay hidden from the public: they would announce drafts."""
+        if is_staff(user):
+            return self.all()
+        return self.filter(
+            Exists(ArticleTag.objects.filter(published_q("article__"), tag=OuterRef("pk")))
+        )
+
+    def with_article_count(self) -> "TagQuerySet":
+        published = (
+            ArticleTag.objects.filter(published_q("article__"), tag=OuterRef("pk"))
+            .order_by()
+            .values("tag")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(article_count=Coalesce(Subquery(published), Value(0)))
+
+
+class Tag(models.Model):
+    slug = models.SlugField(max_length=100)
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="tag_slug_unique"),
+            models.CheckConstraint(condition=~Q(slug=""), name="tag_slug_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def published_q(prefix: str = "", now=None) -> Q:
+    """The public visibility rule, for `Article` itself or through a relation (`prefix`)."""
+    return Q(
+        **{
+            f"{prefix}status": Status.PUBLISHED,
+            f"{prefix}published_at__lte": now or timezone.now(),
+        }
+    )
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self, now=None) -> "ArticleQuerySet":
+        """Articles the public may see: published, and not scheduled for later."""
+        return self.filter(published_q(now=now))
+
+    def visible_to(self, user) -> "ArticleQuerySet":
+        """Staff see drafts and scheduled articles; everyone else only published ones."""
+        if is_staff(user):
+            return self.all()
+        return self.published()
+
+    def with_comment_count(self) -> "ArticleQuerySet":
+        # A correlated count over the (article, status) index: exact, and cheap for one page.
+        from comments.models import Comment
+
+        visible = (
+            Comment.objects.filter(article=OuterRef("pk"), status=Comment.Status.VISIBLE)
+            .order_by()
+            .values("article")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(comment_count=Coalesce(Subquery(visible), Value(0)))
+
+    def for_list(self) -> "ArticleQuerySet":
+        """Everything a list item renders, in a fixed number of queries whatever the page size."""
+        return (
+            self.select_related("company")
+            .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name", "slug")))
+            .defer("summary", "editorial_opinion", "search_vector", "authors")
+            .annotate(excerpt_source=Substr("summary", 1, EXCERPT_SOURCE_LENGTH))
+            .with_comment_count()
+        )
+
+    def for_detail(self) -> "ArticleQuerySet":
+        return (
+            self.select_related("company")
+            .prefetch_related(
+                Prefetch("tags", queryset=Tag.objects.order_by("name", "slug")),
+                Prefetch("takeaways", queryset=Takeaway.objects.order_by("position")),
+            )
+            .defer("search_vector")
+            .with_comment_count()
+        )
+
+
+class Article(models.Model):
+    slug = models.SlugField(max_length=200)
+    title = models.CharField(max_length=300)
+    company = models.ForeignKey(
+        "companies.Company", on_delete=models.PROTECT, related_name="articles"
+    )
+    category = models.CharField(max_length=32, choices=Category.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    # Never null: a draft carries the time it is planned for, so every order and cursor over
+    # it is total. A published article with a future time is scheduled.
+    published_at = models.DateTimeField(default=timezone.now)
+    summary = models.TextField(blank=True)
+    editorial_opinion = models.TextField(blank=True)
+    source_name = models.CharField(max_length=200, blank=True)
+    source_url = models.URLField(max_length=1000, blank=True)
+    authors = models.JSONField(default=list, blank=True)
+    tags = models.ManyToManyField(Tag, through="ArticleTag", related_name="articles", blank=True)
+    comments_open = models.BooleanField(default=True)
+    # Maintained by articles.services.article_refresh_search_vector (PostgreSQL only).
+    search_vector = SearchVectorField(null=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="article_slug_unique"),
+            models.CheckConstraint(condition=~Q(slug=""), name="article_slug_not_empty"),
+            models.CheckConstraint(
+                condition=Q(category__in=Category.values), name="article_category_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="article_status_valid"
+            ),
+        ]
+        indexes = [
+            # the public feed: newest published first, keyset-paginated on (published_at, id)
+            models.Index(
+                fields=["-published_at", "-id"],
+                name="article_feed",
+                condition=Q(status=Status.PUBLISHED),
+            ),
+            # more-from-company and the feed filtered by company
+            models.Index(
+                fields=["company", "-published_at", "-id"],
+                name="article_company_feed",
+                condition=Q(status=Status.PUBLISHED),
+            ),
+            # the feed filtered by category
+            models.Index(
+                fields=["category", "-published_at", "-id"],
+                name="article_category_feed",
+                condition=Q(status=Status.PUBLISHED),
+            ),
+            # q: ranked full-text search (PostgreSQL; skipped on SQLite by the migration)
+            GinIndex(fields=["search_vector"], name="article_search_gin"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == Status.PUBLISHED and self.published_at <= timezone.now()
+
+
+class ArticleTag(models.Model):
+    """The article-tag link, explicit so that its indexes are named and serve our queries."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="article_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="article_tags")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["article", "tag"], name="article_tag_unique"),
+        ]
+        indexes = [
+            # the tag filter, tag counts and suggested: from a tag to its articles
+            models.Index(fields=["tag", "article"], name="article_tag_by_tag"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} · {self.tag_id}"
+
+
+class Takeaway(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="takeaways")
+    position = models.PositiveSmallIntegerField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["article", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "position"], name="takeaway_article_position_unique"
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="takeaway_text_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:80]

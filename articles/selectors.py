@@ -1,0 +1,91 @@
+"""Reads that are more than a filter: the article page's side panels."""
+
+from django.db.models import Case, Count, IntegerField, Max, QuerySet, Sum, Value, When
+from django.utils import timezone
+
+from articles.models import Article, ArticleTag, published_q
+
+# A shared tag weighs SCALE / (published articles carrying it): a rare tag counts more than a
+# common one. Integers, so that sums are exact and the order of ties is deterministic.
+TAG_WEIGHT_SCALE = 1_000_000
+
+
+def article_more_from_company(*, article: Article, limit: int) -> QuerySet[Article]:
+    """The same company's other published articles, newest first (index article_company_feed)."""
+    return (
+        Article.objects.published()
+        .filter(company_id=article.company_id)
+        .exclude(pk=article.pk)
+        .for_list()
+        .order_by("-published_at", "-id")[:limit]
+    )
+
+
+def article_suggested(*, article: Article, limit: int) -> list[Article]:
+    """Published articles of other companies related to `article`, best first.
+
+    Related means sharing tags, each shared tag weighted by its rarity; the same category breaks
+    ties, then recency, then id. When fewer than `limit` are related, the most recent articles
+    of other companies fill the list, those of the same category first. Each article returned
+    carries `reason`: `{"shared_tags": [Tag, ...], "same_category": bool}`.
+
+    Queries: the article's tags, the tags' weights, the ranking (one aggregate over the
+    tag index), the page of articles, and up to two for the fallback.
+    """
+    now = timezone.now()
+    tag_ids = set(article.tags.values_list("id", flat=True))
+    others = Article.objects.published(now).exclude(company_id=article.company_id)
+    ranked_ids: list[int] = []
+    if tag_ids:
+        weights = dict(
+            ArticleTag.objects.filter(published_q("article__", now), tag_id__in=tag_ids)
+            .values("tag_id")
+            .annotate(n=Count("id"))
+            .values_list("tag_id", "n")
+        )
+        if weights:
+            weight = Case(
+                *[
+                    When(tag_id=tag, then=Value(TAG_WEIGHT_SCALE // n))
+                    for tag, n in weights.items()
+                ],
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+            same_category = Case(
+                When(article__category=article.category, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+            ranked_ids = list(
+                ArticleTag.objects.filter(published_q("article__", now), tag_id__in=weights)
+                .exclude(article__company_id=article.company_id)
+                .values("article_id")
+                .annotate(
+                    score=Sum(weight),
+                    same_category=Max(same_category),
+                    latest=Max("article__published_at"),
+                )
+                .order_by("-score", "-same_category", "-latest", "-article_id")
+                .values_list("article_id", flat=True)[:limit]
+            )
+    by_id = {a.pk: a for a in Article.objects.filter(pk__in=ranked_ids).for_list()}
+    chosen = [by_id[pk] for pk in ranked_ids if pk in by_id]
+
+    # The fallback: recent articles of other companies, the same category first.
+    for queryset in (others.filter(category=article.category), others):
+        missing = limit - len(chosen)
+        if missing <= 0:
+            break
+        chosen.extend(
+            queryset.exclude(pk__in=[a.pk for a in chosen])
+            .for_list()
+            .order_by("-published_at", "-id")[:missing]
+        )
+
+    for candidate in chosen:
+        candidate.reason = {
+            "shared_tags": [tag for tag in candidate.tags.all() if tag.id in tag_ids],
+            "same_category": candidate.category == article.category,
+        }
+    return chosen

@@ -1,0 +1,186 @@
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from articles.filters import ArticleFilter, Ordering
+from articles.models import Article, Tag
+from articles.selectors import article_more_from_company, article_suggested
+from articles.serializers import (
+    ArticleDetailSerializer,
+    ArticleListSerializer,
+    SuggestedArticleSerializer,
+    TagSerializer,
+)
+from botbeat.api import PROBLEM_400, PROBLEM_404, StrictFilterBackend, StrictQueryParamsMixin
+from botbeat.pagination import (
+    Keyset,
+    KeysetCursorPagination,
+    StrictPageNumberPagination,
+    parse_page_size,
+)
+
+KEYSETS = {
+    Ordering.NEWEST: Keyset(
+        Ordering.NEWEST, ("published_at", True, "datetime"), ("id", True, "int")
+    ),
+    Ordering.OLDEST: Keyset(
+        Ordering.OLDEST, ("published_at", False, "datetime"), ("id", False, "int")
+    ),
+    Ordering.RELEVANCE: Keyset(
+        Ordering.RELEVANCE,
+        ("relevance", True, "int"),
+        ("published_at", True, "datetime"),
+        ("id", True, "int"),
+    ),
+}
+
+PANEL_LIMIT_DEFAULT = 3
+PANEL_LIMIT_MAX = 20
+LIMIT_PARAMETER = OpenApiParameter(
+    "limit",
+    {"type": "integer", "minimum": 1, "maximum": PANEL_LIMIT_MAX, "default": PANEL_LIMIT_DEFAULT},
+    description="How many articles, at most.",
+)
+
+
+def panel(name: str, item):
+    return inline_serializer(name, {"results": item(many=True)})
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="articles_list",
+        summary="The feed: published articles, newest first",
+        description=(
+            "Cursor-paginated. Filters combine (all must hold). Staff also see drafts and "
+            "scheduled articles."
+        ),
+        responses={200: ArticleListSerializer(many=True), 400: PROBLEM_400},
+    ),
+    retrieve=extend_schema(
+        operation_id="articles_retrieve",
+        summary="One article in detail",
+        description="A draft or scheduled article answers 404 to anyone but staff.",
+        responses={200: ArticleDetailSerializer, 400: PROBLEM_400, 404: PROBLEM_404},
+    ),
+)
+class ArticleViewSet(StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
+    lookup_field = "slug"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    filter_backends = [StrictFilterBackend]
+    filterset_class = ArticleFilter
+    pagination_class = KeysetCursorPagination
+    multi_valued_params = ("tag",)
+    filterset = None
+
+    def get_queryset(self):
+        articles = Article.objects.visible_to(self.request.user)
+        if self.action == "list":
+            return articles.for_list()
+        if self.action == "retrieve":
+            return articles.for_detail()
+        return articles.only("id", "slug", "company_id", "category", "status", "published_at")
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return ArticleDetailSerializer
+        if self.action == "suggested":
+            return SuggestedArticleSerializer
+        return ArticleListSerializer
+
+    def filter_queryset(self, queryset):
+        # Filters belong to the feed; get_object() must not apply them to a detail lookup.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def allowed_query_params(self) -> set[str]:
+        if self.action == "list":
+            return super().allowed_query_params()
+        if self.action in {"more_from_company", "suggested"}:
+            return {"limit"}
+        return set()
+
+    def get_keyset(self) -> Keyset:
+        return KEYSETS[self.filterset.ordering_name if self.filterset else Ordering.NEWEST]
+
+    def panel_limit(self) -> int:
+        return parse_page_size(self.request, PANEL_LIMIT_DEFAULT, PANEL_LIMIT_MAX, "limit")
+
+    @extend_schema(
+        operation_id="articles_more_from_company",
+        summary="More from the article's company",
+        description=(
+            "The same company's other published articles, newest first; never the article itself."
+        ),
+        parameters=[LIMIT_PARAMETER],
+        responses={
+            200: panel("MoreFromCompany", ArticleListSerializer),
+            400: PROBLEM_400,
+            404: PROBLEM_404,
+        },
+    )
+    @action(detail=True, url_path="more-from-company", pagination_class=None)
+    def more_from_company(self, request, slug=None):
+        limit = self.panel_limit()
+        article = self.get_object()
+        items = article_more_from_company(article=article, limit=limit)
+        return Response({"results": ArticleListSerializer(items, many=True).data})
+
+    @extend_schema(
+        operation_id="articles_suggested",
+        summary="Suggested articles from other companies",
+        description=(
+            "Published articles of other companies, best first. Each shared tag adds "
+            "1/(published articles carrying it), so a rare tag counts more than a common one; "
+            "the same category breaks ties, then recency. When fewer are related, the most "
+            "recent articles of other companies fill the list (the same category first). "
+            "Deterministic; never empty while another company has a published article."
+        ),
+        parameters=[LIMIT_PARAMETER],
+        responses={
+            200: panel("Suggested", SuggestedArticleSerializer),
+            400: PROBLEM_400,
+            404: PROBLEM_404,
+        },
+    )
+    @action(detail=True, pagination_class=None)
+    def suggested(self, request, slug=None):
+        limit = self.panel_limit()
+        article = self.get_object()
+        items = article_suggested(article=article, limit=limit)
+        return Response({"results": SuggestedArticleSerializer(items, many=True).data})
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="tags_list",
+        summary="Tags, by name",
+        responses={200: TagSerializer(many=True), 400: PROBLEM_400, 404: PROBLEM_404},
+    ),
+    retrieve=extend_schema(
+        operation_id="tags_retrieve",
+        summary="One tag",
+        description="A tag carried by no published article answers 404 to the public.",
+        responses={200: TagSerializer, 400: PROBLEM_400, 404: PROBLEM_404},
+    ),
+)
+class TagViewSet(StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
+    lookup_field = "slug"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    serializer_class = TagSerializer
+    pagination_class = StrictPageNumberPagination
+
+    def get_queryset(self):
+        return (
+            Tag.objects.visible_to(self.request.user).with_article_count().order_by("name", "slug")
+        )
+
+    def allowed_query_params(self) -> set[str]:
+        return super().allowed_query_params() if self.action == "list" else set()

@@ -1,0 +1,131 @@
+"""What every BotBeat API view shares: strict query parameters and the documented errors."""
+
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+
+from botbeat.errors import problem
+
+
+class ProblemFieldErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(
+        allow_null=True, help_text="The offending parameter or field (a dotted path), or null."
+    )
+    code = serializers.CharField(help_text="Machine-readable, e.g. `required`, `max_value`.")
+    message = serializers.CharField()
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details: the body of every 4xx and 5xx answer."""
+
+    type = serializers.CharField(help_text="Always `about:blank`: `code` says what went wrong.")
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    code = serializers.CharField(
+        help_text="Machine-readable: `invalid`, `not_found`, `invalid_cursor`, ..."
+    )
+    detail = serializers.CharField(help_text="A human-readable explanation.")
+    instance = serializers.CharField(help_text="The request's path.")
+    errors = ProblemFieldErrorSerializer(
+        many=True, help_text="For validation errors, one item per offending field; else empty."
+    )
+
+
+def _problem_example(status: int, code: str, detail: str, errors=None) -> OpenApiExample:
+    body = problem(status, code=code, detail=detail, instance="/api/v1/articles/", errors=errors)
+    return OpenApiExample(code, value=body, status_codes=[str(status)], response_only=True)
+
+
+PROBLEM_400 = OpenApiResponse(
+    ProblemSerializer,
+    description=(
+        "Invalid query parameters or body: an unknown, repeated, empty or out-of-range "
+        "parameter, a malformed date or cursor, or a value that breaks a rule."
+    ),
+    examples=[
+        _problem_example(
+            400,
+            "invalid",
+            "page_size: Ensure this value is less than or equal to 100.",
+            [
+                {
+                    "field": "page_size",
+                    "code": "max_value",
+                    "message": "Ensure this value is less than or equal to 100.",
+                }
+            ],
+        )
+    ],
+)
+PROBLEM_404 = OpenApiResponse(
+    ProblemSerializer,
+    description="No such resource, or one the caller may not see (a draft, for the public).",
+    examples=[_problem_example(404, "not_found", "No Article matches the given query.")],
+)
+
+
+def problem_response(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ProblemSerializer, description=description)
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter, keeping the validated filterset on the view for pagination to read."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid() and self.raise_exception:
+            raise ValidationError(filterset.errors)
+        view.filterset = filterset
+        return filterset.qs
+
+
+class StrictQueryParamsMixin:
+    """Refuse unknown, repeated single-valued, empty and NUL-carrying query parameters (400).
+
+    The allowed names are the filterset's filters, the paginator's parameters and
+    `extra_query_params`; `multi_valued_params` may repeat. The schema lists the same names,
+    so a client's typo is caught instead of being silently ignored.
+    """
+
+    extra_query_params: tuple[str, ...] = ()
+    multi_valued_params: tuple[str, ...] = ()
+
+    def allowed_query_params(self) -> set[str]:
+        names = set(self.extra_query_params)
+        filterset_class = getattr(self, "filterset_class", None)
+        if filterset_class is not None:
+            names.update(filterset_class.base_filters)
+        paginator = getattr(self, "paginator", None)
+        if paginator is not None:
+            names.update(getattr(paginator, "query_params", ()))
+        return names
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method in {"GET", "HEAD"}:
+            check_query_params(request, self.allowed_query_params(), set(self.multi_valued_params))
+
+
+def check_query_params(request, allowed: set[str], multi: set[str]) -> None:
+    errors: dict[str, list] = {}
+    for name in request.query_params:
+        values = request.query_params.getlist(name)
+        if name not in allowed:
+            errors[name] = [
+                serializers.ErrorDetail("Unknown query parameter.", code="unknown_parameter")
+            ]
+        elif len(values) > 1 and name not in multi:
+            errors[name] = [
+                serializers.ErrorDetail("Give this parameter at most once.", code="repeated")
+            ]
+        elif any(value.strip() == "" for value in values):
+            errors[name] = [serializers.ErrorDetail("This value may not be empty.", code="blank")]
+        elif any("\x00" in value for value in values):
+            errors[name] = [
+                serializers.ErrorDetail("NUL characters are not allowed.", code="null_characters")
+            ]
+    if errors:
+        raise ValidationError(errors)
