@@ -42,6 +42,15 @@ KEYSETS = {
 
 PANEL_LIMIT_DEFAULT = 3
 PANEL_LIMIT_MAX = 20
+SLUG_SCHEMA = {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$", "maxLength": 200}
+FEED_PARAMETERS = [
+    OpenApiParameter("company", SLUG_SCHEMA, description="A company's slug."),
+    OpenApiParameter(
+        "q",
+        {"type": "string", "minLength": 1, "maxLength": 200},
+        description=ArticleFilter.base_filters["q"].extra["help_text"],
+    ),
+]
 LIMIT_PARAMETER = OpenApiParameter(
     "limit",
     {"type": "integer", "minimum": 1, "maximum": PANEL_LIMIT_MAX, "default": PANEL_LIMIT_DEFAULT},
@@ -61,6 +70,7 @@ def panel(name: str, item):
             "Cursor-paginated. Filters combine (all must hold). Staff also see drafts and "
             "scheduled articles."
         ),
+        parameters=FEED_PARAMETERS,
         responses={200: ArticleListSerializer(many=True), 400: PROBLEM_400},
     ),
     retrieve=extend_schema(

@@ -33,7 +33,14 @@ class ProblemSerializer(serializers.Serializer):
 
 
 def _problem_example(status: int, code: str, detail: str, errors=None) -> OpenApiExample:
-    body = problem(status, code=code, detail=detail, instance="/api/v1/articles/", errors=errors)
+    body = problem(
+        status,
+        code=code,
+        detail=detail,
+        instance="/api/v1/articles/",
+        errors=errors,
+        title="Invalid input." if status == 400 else None,
+    )
     return OpenApiExample(code, value=body, status_codes=[str(status)], response_only=True)
 
 

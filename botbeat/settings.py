@@ -175,6 +175,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operations are grouped by resource (articles, companies, ...) rather than by "v1".
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "botbeat.schema.postprocess",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ArticleCategoryEnum": "articles.models.Category",
         "ArticleStatusEnum": "articles.models.Status",
