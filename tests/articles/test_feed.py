@@ -3,6 +3,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from articles.models import Category, Status
@@ -137,11 +138,6 @@ def test_search_finds_words_in_title_summary_takeaways_and_opinion(api):
     in_takeaway = ArticleFactory(takeaways=["Quantum advantage is near"])
     in_opinion = ArticleFactory(editorial_opinion="Quantum hype needs care.")
     ArticleFactory(title="Unrelated")
-    from articles.services import article_refresh_search_vector
-
-    article_refresh_search_vector(
-        article_ids=[a.pk for a in (in_title, in_summary, in_takeaway, in_opinion)]
-    )
 
     found = slugs(api.get(FEED, {"q": "quantum"}))
 
@@ -157,9 +153,6 @@ def test_filters_combine(api):
     ArticleFactory(company=openai, tags=[safety], category=Category.FUNDING, title="Alignment $")
     ArticleFactory(company=openai, category=Category.RESEARCH, title="Alignment again")
     ArticleFactory(tags=[safety], category=Category.RESEARCH, title="Alignment elsewhere")
-    from articles.services import article_refresh_search_vector
-
-    article_refresh_search_vector(article_ids=[match.pk])
 
     response = api.get(
         FEED,
@@ -173,6 +166,32 @@ def test_filters_combine(api):
     )
 
     assert slugs(response) == [match.slug]
+
+
+@pytest.mark.postgres
+def test_search_is_ranked_on_postgresql(api):
+    if connection.vendor != "postgresql":
+        pytest.skip("ranking needs PostgreSQL")
+    mentions = ArticleFactory(summary="The chip is fast.", published_at=hours_ago(1))
+    about = ArticleFactory(title="Chip wars: the chip race", published_at=hours_ago(5))
+
+    assert slugs(api.get(FEED, {"q": "chip"})) == [about.slug, mentions.slug]
+    assert slugs(api.get(FEED, {"q": "chip", "ordering": "-published_at"})) == [
+        mentions.slug,
+        about.slug,
+    ]
+
+
+@pytest.mark.postgres
+def test_ranked_search_pages_through_every_match_once(api):
+    if connection.vendor != "postgresql":
+        pytest.skip("ranking needs PostgreSQL")
+    for i in range(9):
+        ArticleFactory(title="chip " * (i % 3 + 1), published_at=hours_ago(1))
+
+    seen = walk(api, f"{FEED}?q=chip&page_size=2")
+
+    assert len(seen) == len(set(seen)) == 9
 
 
 def test_ordering_oldest_first(api):

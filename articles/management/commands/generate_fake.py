@@ -1,0 +1,350 @@
+"""`manage.py generate_fake`: deterministic synthetic data at scale, for benchmarks.
+
+    manage.py generate_fake --articles 100000 --comments 1000000 [--companies 200 --tags 500
+                            --users N --seed 42 --clear]
+
+The shape is a news site's: a few companies write most articles and tag popularity has a long
+tail (both Zipf-like), about 3% of articles are drafts and 1% scheduled (in 2099, so always in
+the future), a handful of articles carry thousands of comments and most a few, and about a third
+of comments are replies, nested up to the thread's maximum depth, with some hidden or removed.
+The same arguments give the same rows (ids included, on an empty database).
+
+Rows go in with COPY on PostgreSQL (100,000 articles and 1,000,000 comments load in about a
+minute here) and bulk_create elsewhere, with ids assigned here so that links need no lookups.
+"""
+
+import bisect
+import datetime as dt
+import itertools
+import random
+import time
+from collections.abc import Iterable, Iterator, Sequence
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, models, transaction
+from tqdm import tqdm
+
+from articles.models import Article, ArticleTag, Category, Status, Tag, Takeaway
+from articles.services import article_refresh_search_vector
+from comments.models import MAX_DEPTH, Comment
+from companies.models import Company
+
+REAL_COMPANIES = [
+    "OpenAI", "Anthropic", "Google DeepMind", "Meta AI", "Microsoft", "Nvidia", "Intel",
+    "Mistral AI", "Cohere", "xAI", "Hugging Face", "Stability AI", "AMD", "Apple", "Amazon",
+    "Perplexity", "Databricks", "Scale AI", "Runway", "Character.AI",
+]  # fmt: skip
+WORDS = (  # noqa: SIM905  (a paragraph reads better than a list of 70 strings)
+    "model agent alignment safety benchmark reasoning training inference chip cluster dataset "
+    "policy regulation funding launch partnership research open source multimodal vision speech "
+    "robotics healthcare diagnosis code assistant search retrieval memory context window latency "
+    "throughput energy datacenter startup acquisition evaluation red team interpretability "
+    "fine-tuning distillation quantization sparse mixture experts reinforcement learning "
+    "feedback preference privacy copyright lawsuit education science biology chemistry math"
+).split()
+PUBLISHED_FROM = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+PUBLISHED_SPAN = int((dt.datetime(2026, 6, 30, tzinfo=dt.UTC) - PUBLISHED_FROM).total_seconds())
+SCHEDULED_AT = dt.datetime(2099, 1, 1, tzinfo=dt.UTC)
+HEAVY_THREADS = 5  # articles with thousands of comments
+
+
+class ZipfChooser:
+    """Draws 0..n-1 with weight 1/(rank+1)^s: a few very popular items and a long tail."""
+
+    def __init__(self, rng: random.Random, n: int, s: float = 1.1):
+        weights = [1 / (rank + 1) ** s for rank in range(n)]
+        self.cumulative = list(itertools.accumulate(weights))
+        self.rng = rng
+
+    def draw(self) -> int:
+        point = self.rng.random() * self.cumulative[-1]
+        return bisect.bisect_left(self.cumulative, point)
+
+
+def comment_path(parent_path: str, pk: int) -> str:
+    # TODO(reconcile with comments.services once the thread model settles)
+    segment = f"{pk:010d}"
+    return f"{parent_path}/{segment}" if parent_path else segment
+
+
+def sentence(rng: random.Random, words: int) -> str:
+    text = " ".join(rng.choice(WORDS) for _ in range(words))
+    return text[0].upper() + text[1:] + "."
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser):
+        parser.add_argument("--articles", type=int, default=1000)
+        parser.add_argument("--comments", type=int, default=10000)
+        parser.add_argument("--companies", type=int, default=200)
+        parser.add_argument("--tags", type=int, default=500)
+        parser.add_argument("--users", type=int, help="commenters (default: comments / 100)")
+        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument(
+            "--clear", action="store_true", help="delete all articles, comments, companies first"
+        )
+
+    def handle(self, *args, **options):
+        for name in ("articles", "comments", "companies", "tags"):
+            if options[name] < (1 if name in {"companies", "tags"} else 0):
+                raise CommandError(f"--{name} must be positive.")
+        self.rng = random.Random(options["seed"])
+        self.seed = options["seed"]
+        self.verbosity = options["verbosity"]
+        started = time.monotonic()
+        if options["clear"]:
+            self.clear()
+        elif Article.objects.exists():
+            raise CommandError("The database has articles already: use --clear to replace them.")
+
+        users = options["users"] or max(10, options["comments"] // 100)
+        with transaction.atomic():
+            company_ids = self.make_companies(options["companies"])
+            tag_ids = self.make_tags(options["tags"])
+            user_ids = self.make_users(users) if options["comments"] else []
+            public_ids = self.make_articles(options["articles"], company_ids, tag_ids)
+            if options["comments"] and public_ids:
+                self.make_comments(options["comments"], public_ids, user_ids)
+            self.reset_sequences()
+        self.refresh_search(range(self.first_article_id, self.next_id(Article)))
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{options['articles']} articles, {options['comments']} comments, "
+                f"{options['companies']} companies, {options['tags']} tags, {users} users "
+                f"in {time.monotonic() - started:.1f}s"
+            )
+        )
+
+    # Writing rows
+
+    def progress(self, iterable: Iterable, total: int, desc: str) -> Iterator:
+        return iter(tqdm(iterable, total=total, desc=desc, disable=self.verbosity < 1, ncols=80))
+
+    def insert(self, model: type[models.Model], fields: Sequence[str], rows: Iterable[tuple]):
+        """COPY on PostgreSQL, bulk_create in batches elsewhere; `rows` match `fields`."""
+        columns = [model._meta.get_field(name).column for name in fields]
+        if connection.vendor == "postgresql":
+            table = connection.ops.quote_name(model._meta.db_table)
+            names = ", ".join(connection.ops.quote_name(c) for c in columns)
+            with (
+                connection.cursor() as cursor,
+                cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+            return
+        batch = []
+        for row in rows:
+            batch.append(
+                model(
+                    **{
+                        f.attname: v
+                        for f, v in zip(self.fields_of(model, fields), row, strict=True)
+                    }
+                )
+            )
+            if len(batch) >= 2000:
+                model.objects.bulk_create(batch)
+                batch = []
+        model.objects.bulk_create(batch)
+
+    @staticmethod
+    def fields_of(model, names):
+        return [model._meta.get_field(name) for name in names]
+
+    def next_id(self, model: type[models.Model]) -> int:
+        return (model.objects.aggregate(m=models.Max("pk"))["m"] or 0) + 1
+
+    def clear(self):
+        with transaction.atomic():
+            Comment.objects.all().delete()
+            Article.objects.all().delete()
+            Tag.objects.all().delete()
+            Company.objects.all().delete()
+            get_user_model().objects.filter(username__startswith="fake-").delete()
+
+    def reset_sequences(self):
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            for model in (Company, Tag, Article, ArticleTag, Takeaway, Comment, get_user_model()):
+                table, pk = model._meta.db_table, model._meta.pk.column
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', '{pk}'), "
+                    f"COALESCE((SELECT MAX({pk}) FROM {table}), 1))"
+                )
+
+    # The data
+
+    def make_companies(self, count: int) -> list[int]:
+        first = self.next_id(Company)
+        ids = list(range(first, first + count))
+        now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+        def rows():
+            for i, pk in enumerate(ids):
+                name = REAL_COMPANIES[i] if i < len(REAL_COMPANIES) else f"Lab {i + 1}"
+                slug = f"{name.lower().replace(' ', '-').replace('.', '')}-{self.seed}-{i}"
+                yield (
+                    pk,
+                    slug,
+                    name,
+                    f"{name} builds AI.",
+                    f"https://{slug}.example",
+                    "",
+                    now,
+                    now,
+                )
+
+        self.insert(
+            Company,
+            [
+                "id",
+                "slug",
+                "name",
+                "description",
+                "website_url",
+                "logo_url",
+                "created_at",
+                "updated_at",
+            ],
+            rows(),
+        )
+        return ids
+
+    def make_tags(self, count: int) -> list[int]:
+        first = self.next_id(Tag)
+        ids = list(range(first, first + count))
+        now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        self.insert(
+            Tag,
+            ["id", "slug", "name", "created_at"],
+            ((pk, f"topic-{self.seed}-{i}", f"Topic {i + 1}", now) for i, pk in enumerate(ids)),
+        )
+        return ids
+
+    def make_users(self, count: int) -> list[int]:
+        User = get_user_model()
+        first = self.next_id(User)
+        ids = list(range(first, first + count))
+        joined = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        fields = ["id", "username", "password", "is_active", "is_staff", "is_superuser"]
+        fields += ["first_name", "last_name", "email", "date_joined"]
+        self.insert(
+            User,
+            fields,
+            # "!" is an unusable password: these readers cannot sign in.
+            ((pk, f"fake-{self.seed}-{i}", "!", True, False, False, "", "", "", joined)
+             for i, pk in enumerate(ids)),
+        )  # fmt: skip
+        return ids
+
+    def make_articles(self, count: int, company_ids, tag_ids) -> list[int]:
+        """Articles with their takeaways and tags; returns the public articles' ids."""
+        rng = self.rng
+        first = self.first_article_id = self.next_id(Article)
+        companies = ZipfChooser(rng, len(company_ids))
+        tags = ZipfChooser(rng, len(tag_ids), s=1.0)
+        categories = Category.values
+        public, links, takeaways = [], [], []
+        created = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+        def rows():
+            for i in self.progress(range(count), count, "articles"):
+                pk = first + i
+                roll = rng.random()
+                status = Status.DRAFT if roll < 0.03 else Status.PUBLISHED
+                if 0.03 <= roll < 0.04:
+                    published_at = SCHEDULED_AT + dt.timedelta(seconds=i)
+                else:
+                    published_at = PUBLISHED_FROM + dt.timedelta(
+                        seconds=rng.randrange(PUBLISHED_SPAN)
+                    )
+                    if status == Status.PUBLISHED:
+                        public.append(pk)
+                title = sentence(rng, rng.randint(6, 12))[:-1]
+                summary = " ".join(sentence(rng, rng.randint(12, 24)) for _ in range(4))
+                for tag in {tag_ids[tags.draw()] for _ in range(rng.randint(2, 5))}:
+                    links.append((pk, tag))
+                for position in range(3):
+                    takeaways.append((pk, position, sentence(rng, rng.randint(10, 20))))
+                yield (
+                    pk, f"{title.lower().replace(' ', '-')[:150]}-{self.seed}-{i}", title,
+                    company_ids[companies.draw()], rng.choice(categories), status, published_at,
+                    summary, sentence(rng, 30), "Hacker News", f"https://news.example/{i}",
+                    [], True, created, created,
+                )  # fmt: skip
+
+        fields = ["id", "slug", "title", "company", "category", "status", "published_at"]
+        fields += ["summary", "editorial_opinion", "source_name", "source_url", "authors"]
+        fields += ["comments_open", "created_at", "updated_at"]
+        if connection.vendor == "postgresql":
+            from psycopg.types.json import Jsonb
+
+            self.insert(Article, fields, ((*r[:11], Jsonb(r[11]), *r[12:]) for r in rows()))
+        else:
+            self.insert(Article, fields, rows())
+        link_id, takeaway_id = self.next_id(ArticleTag), self.next_id(Takeaway)
+        self.insert(
+            ArticleTag,
+            ["id", "article", "tag"],
+            ((link_id + n, a, t) for n, (a, t) in enumerate(links)),
+        )
+        self.insert(
+            Takeaway,
+            ["id", "article", "position", "text"],
+            ((takeaway_id + n, *row) for n, row in enumerate(takeaways)),
+        )
+        return public
+
+    def make_comments(self, count: int, public_ids: list[int], user_ids: list[int]) -> None:
+        rng = self.rng
+        first = self.next_id(Comment)
+        # Heavy threads take half the comments; the rest follow a long tail over the articles.
+        heavy = public_ids[:HEAVY_THREADS]
+        spread = ZipfChooser(rng, len(public_ids), s=0.8)
+        shuffled = public_ids[:]
+        rng.shuffle(shuffled)
+        threads: dict[int, list[tuple[int, int, str]]] = {}  # article -> [(id, depth, path)]
+        started = dt.datetime(2026, 6, 30, tzinfo=dt.UTC)
+
+        def rows():
+            for n in self.progress(range(count), count, "comments"):
+                pk = first + n
+                even = n % 2 == 0
+                article = heavy[n // 2 % len(heavy)] if even else shuffled[spread.draw()]
+                thread = threads.setdefault(article, [])
+                parent = None
+                if thread and rng.random() < 0.35:
+                    parent = thread[rng.randrange(max(0, len(thread) - 50), len(thread))]
+                    if parent[1] >= MAX_DEPTH:
+                        parent = None
+                depth = parent[1] + 1 if parent else 0
+                path = comment_path(parent[2] if parent else "", pk)
+                thread.append((pk, depth, path))
+                roll = rng.random()
+                status = "hidden" if roll < 0.02 else "removed" if roll < 0.04 else "visible"
+                created_at = started + dt.timedelta(seconds=n)
+                yield (
+                    pk, article, user_ids[rng.randrange(len(user_ids))],
+                    parent[0] if parent else None, depth, path,
+                    sentence(rng, rng.randint(5, 40)), status, created_at, None,
+                )  # fmt: skip
+
+        fields = ["id", "article", "author", "parent", "depth", "path", "body", "status"]
+        fields += ["created_at", "edited_at"]
+        self.insert(Comment, fields, rows())
+
+    def refresh_search(self, article_ids: Sequence[int]) -> None:
+        if connection.vendor != "postgresql":
+            return
+        step = 5000
+        batches = range(0, len(article_ids), step)
+        for start in self.progress(batches, len(batches), "search index"):
+            article_refresh_search_vector(article_ids=article_ids[start : start + step])

@@ -1,0 +1,177 @@
+"""Writes to articles that touch several models: the import's upsert and the search vector."""
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal, Required, TypedDict
+
+from django.contrib.postgres.search import SearchVector
+from django.db import connection, transaction
+from django.db.models import OuterRef, StringAgg, Subquery, Value
+
+from articles.filters import SEARCH_CONFIG
+from articles.models import Article, Status, Tag, Takeaway
+from companies.models import Company
+
+UpsertResult = Literal["created", "updated", "unchanged"]
+
+# The article's own fields that feed its search vector (its takeaways feed it too).
+SEARCHED_FIELDS = frozenset({"title", "summary", "editorial_opinion"})
+
+
+class CompanyData(TypedDict, total=False):
+    slug: Required[str]
+    name: Required[str]
+    website_url: str
+    logo_url: str
+
+
+class TagData(TypedDict):
+    slug: str
+    name: str
+
+
+class SourceData(TypedDict, total=False):
+    name: str
+    url: str
+
+
+class ArticleData(TypedDict, total=False):
+    """An article as the import validates it (ArticleImportSerializer's validated_data)."""
+
+    slug: Required[str]
+    title: Required[str]
+    company: Required[CompanyData]
+    category: Required[str]
+    status: str
+    published_at: dt.datetime | None
+    summary: str
+    editorial_opinion: str
+    source: SourceData | None
+    authors: list[str]
+    takeaways: list[str]
+    tags: list[TagData]
+
+
+def article_refresh_search_vector(*, article_ids: Iterable[int]) -> None:
+    """Recompute `Article.search_vector` of these articles, in one UPDATE.
+
+    Title weighs A, summary and takeaways B, editorial opinion C. Every write that changes one
+    of those texts must call this. PostgreSQL only: elsewhere there is no vector (SQLite's
+    search reads the texts themselves) and this does nothing.
+    """
+    if connection.vendor != "postgresql":
+        return
+    takeaways = (
+        Takeaway.objects.filter(article=OuterRef("pk"))
+        .order_by()
+        .values("article")
+        .annotate(text=StringAgg("text", Value(" "), order_by="position"))
+        .values("text")
+    )
+    vector = (
+        SearchVector("title", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("summary", weight="B", config=SEARCH_CONFIG)
+        + SearchVector(Subquery(takeaways), weight="B", config=SEARCH_CONFIG)
+        + SearchVector("editorial_opinion", weight="C", config=SEARCH_CONFIG)
+    )
+    with transaction.atomic():
+        # .update() leaves updated_at alone: the vector is derived, not an edit.
+        Article.objects.filter(pk__in=list(article_ids)).update(search_vector=vector)
+
+
+@transaction.atomic
+def article_upsert(*, data: ArticleData) -> tuple[Article, UpsertResult]:
+    """Create or update the article `data["slug"]` from validated import data.
+
+    The data is the whole article: an absent optional field takes its default (empty texts and
+    lists, no source, status published), except `published_at`, which is now() for a new
+    article and left alone on an existing one. The company and the tags are matched by slug and
+    created when missing; an existing company only has its blank website or logo URL filled in.
+
+    Writes only what differs, so importing the same data twice changes nothing, not even
+    `updated_at`; returns the article and "created", "updated" or "unchanged".
+    """
+    company = _company_get_or_create(data=data["company"])
+    tags = _tags_get_or_create(tags=data.get("tags") or [])
+    takeaways = list(data.get("takeaways") or [])
+    source = data.get("source") or {}
+    values: dict[str, Any] = {
+        "title": data["title"],
+        "company_id": company.pk,
+        "category": data["category"],
+        "status": data.get("status") or Status.PUBLISHED,
+        "summary": data.get("summary", ""),
+        "editorial_opinion": data.get("editorial_opinion", ""),
+        "source_name": source.get("name", ""),
+        "source_url": source.get("url", ""),
+        "authors": list(data.get("authors") or []),
+    }
+    if data.get("published_at") is not None:
+        values["published_at"] = data["published_at"]
+
+    article = Article.objects.select_for_update().filter(slug=data["slug"]).first()
+    if article is None:
+        # published_at, when absent, takes the model's default: now.
+        article = Article.objects.create(slug=data["slug"], **values)
+        _takeaways_create(article=article, texts=takeaways)
+        article.tags.set(tags)
+        article_refresh_search_vector(article_ids=[article.pk])
+        return article, "created"
+
+    changed = [name for name, value in values.items() if getattr(article, name) != value]
+    current_takeaways = list(article.takeaways.order_by("position").values_list("text", flat=True))
+    takeaways_changed = current_takeaways != takeaways
+    tags_changed = set(article.tags.values_list("pk", flat=True)) != {tag.pk for tag in tags}
+    if not (changed or takeaways_changed or tags_changed):
+        return article, "unchanged"
+
+    for name in changed:
+        setattr(article, name, values[name])
+    # updated_at is written even when only takeaways or tags changed: the article did change.
+    article.save(update_fields=[*changed, "updated_at"])
+    if takeaways_changed:
+        # Delete first: positions are unique per article.
+        article.takeaways.all().delete()
+        _takeaways_create(article=article, texts=takeaways)
+    if tags_changed:
+        article.tags.set(tags)
+    if takeaways_changed or SEARCHED_FIELDS.intersection(changed):
+        article_refresh_search_vector(article_ids=[article.pk])
+    return article, "updated"
+
+
+def _company_get_or_create(*, data: CompanyData) -> Company:
+    """The company of this slug, created when missing; its blank URLs filled in when given.
+
+    An existing company's name and set URLs are left alone: the admin owns them, and two
+    import lines that disagree must not overwrite each other on every run.
+    """
+    urls = {field: data.get(field) or "" for field in ("website_url", "logo_url")}
+    company, created = Company.objects.get_or_create(
+        slug=data["slug"], defaults={"name": data["name"], **urls}
+    )
+    if not created:
+        blanks = [field for field, url in urls.items() if url and not getattr(company, field)]
+        if blanks:
+            for field in blanks:
+                setattr(company, field, urls[field])
+            company.save(update_fields=[*blanks, "updated_at"])
+    return company
+
+
+def _tags_get_or_create(*, tags: Sequence[TagData]) -> list[Tag]:
+    """The tags of these slugs, in order; a missing one is created with the name as given."""
+    found = {tag.slug: tag for tag in Tag.objects.filter(slug__in=[t["slug"] for t in tags])}
+    for tag in tags:
+        if tag["slug"] not in found:
+            found[tag["slug"]], _ = Tag.objects.get_or_create(
+                slug=tag["slug"], defaults={"name": tag["name"]}
+            )
+    return [found[tag["slug"]] for tag in tags]
+
+
+def _takeaways_create(*, article: Article, texts: Sequence[str]) -> None:
+    Takeaway.objects.bulk_create(
+        Takeaway(article=article, position=position, text=text)
+        for position, text in enumerate(texts)
+    )
