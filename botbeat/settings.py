@@ -6,6 +6,7 @@ PostgreSQL, `SECRET_KEY`, `ALLOWED_HOSTS`, and so on (README, "Environment").
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -41,6 +42,21 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer.") from None
 
 
+RATE_PERIODS = {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+
+
+def env_rate(name: str, default: str) -> str:
+    """A throttle rate as DRF reads it: `<count>/<period>`, the period one of second, minute,
+    hour or day (or its first letter), e.g. `10/minute`."""
+    raw = os.environ.get(name) or default
+    count, _, period = raw.strip().partition("/")
+    if not (count.isascii() and count.isdigit()) or int(count) < 1 or period not in RATE_PERIODS:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a rate: use <count>/<second|minute|hour|day>, e.g. 10/minute."
+        )
+    return f"{int(count)}/{period}"
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -70,7 +86,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "knox",
     "botbeat",
+    "accounts",
     "companies",
     "articles",
     "comments",
@@ -79,6 +97,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions and DRF: a hit costs one cache round trip (botbeat/cache.py).
+    "botbeat.cache.ResponseCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -120,6 +140,34 @@ DATABASES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache holds the throttles' counters, so it must be shared by every worker process: Redis
+# when REDIS_URL is set. A Redis outage must not take the site down: its errors are ignored
+# (and logged), so the throttles fail open until it is back. Without REDIS_URL (development,
+# tests) each process has its own local memory cache.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "botbeat",
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "IGNORE_EXCEPTIONS": True,
+                # Seconds: a Redis that hangs costs a request this long, not a worker.
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+            },
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+# The server-side cache of anonymous API answers (botbeat/cache.py). Its invalidation needs a
+# cache every worker shares, so it is on by default only with Redis.
+RESPONSE_CACHE = env_bool("RESPONSE_CACHE", default=bool(REDIS_URL))
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -147,18 +195,46 @@ WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", default=True)
 API_CACHE_MAX_AGE = env_int("API_CACHE_MAX_AGE", 30)
 API_CACHE_S_MAXAGE = env_int("API_CACHE_S_MAXAGE", 60)
 
+# The benchmark's ceiling (`manage.py benchmark`, botbeat/bench.py): set to a byte count, it
+# routes /api/_bench/ceiling/, which serves that many precomputed bytes of JSON through the whole
+# middleware stack, the fastest any endpoint of the same size can be. Unset or 0 (the default),
+# the URL does not exist.
+BENCHMARK_CEILING_BYTES = env_int("BENCHMARK_CEILING_BYTES", 0) or None
+if BENCHMARK_CEILING_BYTES is not None and BENCHMARK_CEILING_BYTES < 0:
+    raise ImproperlyConfigured("BENCHMARK_CEILING_BYTES must be a byte count (0 or more).")
+
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # The bearer token first: its scheme is the `WWW-Authenticate` challenge of every 401. The
+    # session (with CSRF on unsafe methods) serves the browser frontend.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # Per scope, read at each request (accounts.throttles), so tests may override them.
+    "DEFAULT_THROTTLE_RATES": {
+        "comment_post": env_rate("THROTTLE_COMMENT_POST", "10/minute"),  # per user
+        "register": env_rate("THROTTLE_REGISTER", "20/hour"),  # per client address
+        "token": env_rate("THROTTLE_TOKEN", "10/minute"),  # per client address
+    },
+    # How many reverse proxies in front of the app append to X-Forwarded-For: the client address
+    # the throttles key on is the one the outermost of them saw. 0 (the default) trusts no
+    # X-Forwarded-For at all and uses REMOTE_ADDR, which a client cannot forge.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "botbeat.errors.exception_handler",
     # Formats by URL suffix or ?format= would add undocumented parameters; JSON only.
     "URL_FORMAT_OVERRIDE": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# API tokens (django-rest-knox): 64 random hex characters, stored as their SHA-512 digest.
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Bearer",
+    "TOKEN_TTL": timedelta(days=env_int("AUTH_TOKEN_TTL_DAYS", 30)),
+    "AUTO_REFRESH": False,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -179,11 +255,15 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        # Before botbeat's hook, which serves the 401s it adds as application/problem+json.
+        "accounts.schema.document_bearer_token_errors",
         "botbeat.schema.postprocess",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ArticleCategoryEnum": "articles.models.Category",
         "ArticleStatusEnum": "articles.models.Status",
+        "CommentStatusEnum": "comments.models.Comment.Status",
+        "CommentModerationStatusEnum": "comments.serializers.MODERATION_STATUS_CHOICES",
     },
 }
 

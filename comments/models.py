@@ -1,9 +1,83 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Length
+from django.db.models.lookups import LessThanOrEqual
 
-# Replies nest this deep at most (a top-level comment has depth 0).
+from articles.models import is_staff, published_q
+
+# Replies nest this deep at most (a top-level comment has depth 0). A reply to a comment at
+# this depth is attached to that comment's parent instead (comments.services.comment_create).
 MAX_DEPTH = 8
+BODY_MAX_LENGTH = 5000
+# Each level of `path` is a comment id, zero-padded to this many digits.
+PATH_SEGMENT_LENGTH = 12
+
+
+def thread_place(*, pk: int, parent: "Comment | None") -> tuple[str, int]:
+    """The `path` and `thread` of the comment `pk` under `parent` (None: a top-level one)."""
+    if pk >= 10**PATH_SEGMENT_LENGTH:
+        raise ValueError("Comment ids outgrew PATH_SEGMENT_LENGTH: widen it (and migrate).")
+    segment = format(pk, f"0{PATH_SEGMENT_LENGTH}d")
+    if parent is None:
+        return segment, pk
+    return parent.path + segment, parent.thread
+
+
+class CommentQuerySet(models.QuerySet):
+    def with_reply_count(self) -> "CommentQuerySet":
+        """`reply_count`: the visible comments beneath each comment, at any depth.
+
+        A correlated count over the comment's own thread (its top-level comment and everything
+        under it) through the comment_thread_newest index: its cost grows with the size of one
+        thread, not of the article, and the page costs one query whatever its length.
+        """
+        beneath = (
+            Comment.objects.filter(
+                article=OuterRef("article"),
+                thread=OuterRef("thread"),
+                status=Comment.Status.VISIBLE,
+                depth__gt=OuterRef("depth"),
+                path__startswith=OuterRef("path"),
+            )
+            .order_by()
+            .values("thread")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(reply_count=Coalesce(Subquery(beneath), Value(0)))
+
+    def visible_to(self, user) -> "CommentQuerySet":
+        """Staff see every comment, of every article. Everyone else sees, on published articles,
+        the visible comments and, in their place, the withheld ones (hidden or removed) that
+        have visible replies beneath them; a withheld comment without any is gone."""
+        if is_staff(user):
+            return self.all()
+        queryset = self if "reply_count" in self.query.annotations else self.with_reply_count()
+        return queryset.filter(
+            published_q("article__"), Q(status=Comment.Status.VISIBLE) | Q(reply_count__gt=0)
+        )
+
+    def for_thread(self) -> "CommentQuerySet":
+        """What a comment renders, in one query however many comments and authors."""
+        return (
+            self.select_related("article", "author__profile")
+            .only(
+                "id",
+                "article__slug",
+                "parent_id",
+                "depth",
+                "path",
+                "thread",
+                "body",
+                "status",
+                "created_at",
+                "edited_at",
+                "author__username",
+                "author__profile__display_name",
+            )
+            .with_reply_count()
+        )
 
 
 class Comment(models.Model):
@@ -20,17 +94,28 @@ class Comment(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments"
     )
-    # A comment with replies is never deleted, only withheld (status), so PROTECT holds threads.
+    # Comments are withheld (status), never deleted through the API. RESTRICT keeps a comment
+    # with replies from being deleted alone, yet lets an article's deletion take its whole
+    # thread (PROTECT would refuse that too).
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replies"
+        "self", on_delete=models.RESTRICT, null=True, blank=True, related_name="replies"
     )
     depth = models.PositiveSmallIntegerField(default=0)
-    # The ids from the root down to this comment, zero-padded: sorting by it is thread order.
+    # The ids from the top-level comment down to this one, each zero-padded to
+    # PATH_SEGMENT_LENGTH digits: sorting by it is thread order (each comment followed by its
+    # replies, oldest first), and a comment's replies at any depth are the paths it prefixes.
+    # Digits only, so that every database collation sorts it the same way. Set right after the
+    # insert, in the same transaction, once the id is known (comment_create).
     path = models.CharField(max_length=255, blank=True, editable=False)
-    body = models.TextField(max_length=5000)
+    # The id of the top-level comment of this comment's thread (its own id for a top-level
+    # one): newest-first order sorts threads by it. Set with `path`.
+    thread = models.BigIntegerField(null=True, editable=False)
+    body = models.TextField(max_length=BODY_MAX_LENGTH)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.VISIBLE)
     created_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CommentQuerySet.as_manager()
 
     class Meta:
         ordering = ["article", "path"]
@@ -41,12 +126,24 @@ class Comment(models.Model):
             ),
             models.CheckConstraint(condition=Q(depth__lte=MAX_DEPTH), name="comment_depth_max"),
             models.CheckConstraint(
+                condition=Q(parent__isnull=True, depth=0) | Q(parent__isnull=False, depth__gt=0),
+                name="comment_depth_matches_parent",
+            ),
+            models.CheckConstraint(
                 condition=~Q(parent=models.F("id")), name="comment_not_own_parent"
+            ),
+            # Bodies are kept when a comment is withheld: never empty, never over the limit.
+            models.CheckConstraint(condition=~Q(body=""), name="comment_body_not_empty"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("body"), BODY_MAX_LENGTH),
+                name="comment_body_max_length",
             ),
         ]
         indexes = [
-            # an article's thread, in thread order
+            # an article's thread, oldest first (thread order)
             models.Index(fields=["article", "path"], name="comment_thread"),
+            # an article's thread, newest threads first; and reply_count, within one thread
+            models.Index(fields=["article", "-thread", "path"], name="comment_thread_newest"),
             # comment_count: an article's visible comments
             models.Index(fields=["article", "status"], name="comment_article_status"),
             # the moderation queue, newest first

@@ -27,3 +27,33 @@ def user_api(user):
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+@pytest.fixture
+def bearer_api(db):
+    """`bearer_api(user)`: an API client signed in as `user` with a real bearer token."""
+    from knox.models import AuthToken
+
+    def make(user):
+        _, token = AuthToken.objects.create(user=user)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def empty_cache():
+    """A clean cache, so that the throttles' counters of an earlier test do not carry over."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield cache
+    cache.clear()
+
+
+@pytest.fixture
+def fast_password_hasher(settings):
+    """MD5 instead of PBKDF2: a test that creates many users stays fast."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -6,8 +6,10 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from accounts.models import Profile
 from articles.models import Article, Category, Status, Tag, Takeaway
-from comments.models import Comment
+from articles.services import article_refresh_search_vector
+from comments.models import Comment, thread_place
 from companies.models import Company
 
 
@@ -73,6 +75,12 @@ class ArticleFactory(factory.django.DjangoModelFactory):
                 Takeaway(article=self, position=i, text=text) for i, text in enumerate(extracted)
             )
 
+    @factory.post_generation
+    def search_vector(self, create, extracted, **kwargs):
+        # Last, after takeaways: what the write paths do (a no-op on SQLite).
+        if create:
+            article_refresh_search_vector(article_ids=[self.pk])
+
 
 class CommentFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -81,3 +89,31 @@ class CommentFactory(factory.django.DjangoModelFactory):
     article = factory.SubFactory(ArticleFactory)
     author = factory.SubFactory(UserFactory)
     body = factory.Sequence(lambda n: f"Comment {n}")
+
+
+class ProfileFactory(factory.django.DjangoModelFactory):
+    """A reader's profile; `user__username=...` names the reader."""
+
+    class Meta:
+        model = Profile
+
+    user = factory.SubFactory(UserFactory)
+    display_name = factory.Sequence(lambda n: f"Reader {n}")
+
+
+class ThreadedCommentFactory(CommentFactory):
+    """A comment placed in its thread as comment_create places it (`depth`, `path`, `thread`);
+    `parent=` makes a reply, on the parent's article. No rule is checked: a test can build
+    any thread, then withhold comments by setting `status`."""
+
+    article = factory.LazyAttribute(lambda o: o.parent.article if o.parent else ArticleFactory())
+    parent = None
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        parent = kwargs.get("parent")
+        kwargs["depth"] = parent.depth + 1 if parent else 0
+        comment = super()._create(model_class, *args, **kwargs)
+        comment.path, comment.thread = thread_place(pk=comment.pk, parent=parent)
+        comment.save(update_fields=["path", "thread"])
+        return comment

@@ -1,0 +1,126 @@
+"""OpenAPI for authentication and rate limits: the bearer token's security scheme, and the
+401, 403, 415 and 429 problem responses with their headers, shared by accounts and comments."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+
+from botbeat.api import ProblemSerializer
+from botbeat.errors import problem
+
+BEARER_SCHEME = "bearerAuth"
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.BearerTokenAuthentication"
+    name = BEARER_SCHEME
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": (
+                "A token from `POST /api/v1/auth/token/`, sent as `Authorization: Bearer "
+                "<token>`. Tokens expire (the token answer says when) and `POST "
+                "/api/v1/auth/logout/` revokes the one in use. An unknown, expired or malformed "
+                "token answers 401 on every operation, even one open to anonymous readers."
+            ),
+        }
+
+
+def problem_example(status: int, code: str, detail: str, instance: str, errors=None):
+    body = problem(status, code=code, detail=detail, instance=instance, errors=errors)
+    return OpenApiExample(code, value=body, status_codes=[str(status)], response_only=True)
+
+
+PROBLEM_401 = OpenApiResponse(
+    ProblemSerializer,
+    description=(
+        "Not signed in (`not_authenticated`), or the bearer token is unknown, expired or "
+        "malformed (`invalid_token`). Carries `WWW-Authenticate: Bearer`."
+    ),
+    examples=[
+        problem_example(
+            401,
+            "invalid_token",
+            "Invalid or expired token: get a new one from /api/v1/auth/token/.",
+            "/api/v1/auth/me/",
+        )
+    ],
+)
+PROBLEM_403_CSRF_DESCRIPTION = (
+    "Signed in with the session cookie but without the CSRF token (`X-CSRFToken` header)."
+)
+PROBLEM_415 = OpenApiResponse(
+    ProblemSerializer,
+    description="The body is not `application/json` (`unsupported_media_type`).",
+)
+PROBLEM_429 = OpenApiResponse(
+    ProblemSerializer,
+    description="Too many requests (`throttled`): retry after `Retry-After` seconds.",
+    examples=[
+        problem_example(
+            429,
+            "throttled",
+            "Request was throttled. Expected available in 42 seconds.",
+            "/api/v1/auth/token/",
+        )
+    ],
+)
+PROBLEM_400_PARSE_DESCRIPTION = "Malformed JSON (`parse_error`), or a field breaks its rules."
+
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    int,
+    OpenApiParameter.HEADER,
+    description="Seconds to wait before the next request counts again.",
+    response=[429],
+)
+WWW_AUTHENTICATE = OpenApiParameter(
+    "WWW-Authenticate",
+    str,
+    OpenApiParameter.HEADER,
+    description='The scheme to authenticate with: `Bearer realm="api"`.',
+    response=[401],
+)
+
+
+def throttle_note(rate_setting: str, per: str) -> str:
+    return (
+        f"\n\nRate-limited per {per} (`{rate_setting}`, e.g. `10/minute`): every request counts, "
+        "accepted or refused; past the limit, 429 with `Retry-After`."
+    )
+
+
+def document_bearer_token_errors(result, generator, request, public):
+    """Postprocessing hook: every operation that reads the bearer token may answer 401.
+
+    The token is checked before anything else, on every operation (an anonymous GET included),
+    so a client holding an expired token learns it at once instead of silently reading as
+    anonymous. Operations that already document a 401 keep theirs.
+    """
+    schemas = result.get("components", {}).get("schemas", {})
+    if "Problem" not in schemas:
+        return result
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            security = operation.get("security", [])
+            if not any(BEARER_SCHEME in requirement for requirement in security):
+                continue
+            responses = operation["responses"]
+            if "401" in responses:
+                continue
+            responses["401"] = {
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                },
+                "headers": {
+                    "WWW-Authenticate": {
+                        "schema": {"type": "string"},
+                        "description": WWW_AUTHENTICATE.description,
+                    }
+                },
+                "description": "The bearer token is unknown, expired or malformed.",
+            }
+    return result

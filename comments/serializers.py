@@ -1,0 +1,157 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import display_name_of
+from accounts.serializers import StrictCharField
+from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, Comment
+from comments.services import body_clean
+
+# What staff may set a comment's status to: `removed` is the author's alone (DELETE).
+MODERATION_STATUS_CHOICES = [
+    (Comment.Status.VISIBLE.value, "Visible (restore a hidden comment)"),
+    (Comment.Status.HIDDEN.value, "Hidden by a moderator"),
+]
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer, and only that: DRF's IntegerField also takes "12" and 12.0."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class CommentAuthorSerializer(serializers.Serializer):
+    username = serializers.CharField(read_only=True)
+    display_name = serializers.SerializerMethodField(
+        help_text="The name to show: the username when the reader set none."
+    )
+
+    def get_display_name(self, user) -> str:
+        return display_name_of(user)
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    """A comment as it appears in a thread.
+
+    A withheld comment (`hidden` or `removed`) is shown to the public only while visible replies
+    hang under it, with `body` and `author` null. Staff (context `show_withheld`) see them all.
+    """
+
+    article = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text="The article's slug."
+    )
+    parent = serializers.IntegerField(
+        source="parent_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The comment this one answers; null for a top-level comment.",
+    )
+    depth = serializers.IntegerField(
+        read_only=True,
+        min_value=0,
+        max_value=MAX_DEPTH,
+        help_text=f"0 for a top-level comment, the parent's depth + 1 for a reply; at most "
+        f"{MAX_DEPTH}. Indent by it.",
+    )
+    author = serializers.SerializerMethodField()
+    body = serializers.SerializerMethodField()
+    reply_count = serializers.IntegerField(
+        read_only=True,
+        help_text="Visible comments beneath this one, at any depth (what the public sees).",
+    )
+
+    class Meta:
+        model = Comment
+        fields = [
+            "id",
+            "article",
+            "parent",
+            "depth",
+            "author",
+            "body",
+            "created_at",
+            "edited_at",
+            "reply_count",
+            "status",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "edited_at": {"help_text": "When the author last changed the body; null if never."},
+            "status": {
+                "help_text": "`visible`; `hidden` by a moderator or `removed` by its author: "
+                "then `body` and `author` are null, except for staff."
+            },
+        }
+
+    def _shows_content(self, comment) -> bool:
+        return comment.status == Comment.Status.VISIBLE or self.context.get("show_withheld", False)
+
+    @extend_schema_field(CommentAuthorSerializer(allow_null=True))
+    def get_author(self, comment):
+        if not self._shows_content(comment):
+            return None
+        return CommentAuthorSerializer(comment.author).data
+
+    @extend_schema_field(
+        serializers.CharField(
+            allow_null=True,
+            help_text="Plain text with `\\n` newlines, never HTML: escape it. Null when "
+            "withheld, except for staff.",
+        )
+    )
+    def get_body(self, comment):
+        return comment.body if self._shows_content(comment) else None
+
+
+class CommentCreateSerializer(serializers.Serializer):
+    body = StrictCharField(
+        max_length=BODY_MAX_LENGTH,
+        help_text=f"Plain text, 1 to {BODY_MAX_LENGTH} characters once trimmed; newlines kept.",
+    )
+    parent = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text=(
+            "The id of the comment to answer: a visible comment of the same article. Replies "
+            f"nest to depth {MAX_DEPTH}; a reply to a comment at depth {MAX_DEPTH} is attached "
+            "to that comment's parent (the answer's `parent` says where it went)."
+        ),
+    )
+
+    def validate_body(self, value: str) -> str:
+        return body_clean(value)
+
+    def validate_parent(self, value: int | None) -> Comment | None:
+        """The parent comment itself; whether it may take this reply is comment_create's call."""
+        if value is None:
+            return None
+        parent = Comment.objects.filter(pk=value).first()
+        if parent is None:
+            raise serializers.ValidationError("No comment has this id.", code="does_not_exist")
+        return parent
+
+
+class CommentUpdateSerializer(serializers.Serializer):
+    body = StrictCharField(
+        required=False,
+        max_length=BODY_MAX_LENGTH,
+        help_text="The author's new text (sets `edited_at`); the same rules as when posting.",
+    )
+    status = serializers.ChoiceField(
+        choices=MODERATION_STATUS_CHOICES,
+        required=False,
+        help_text="Staff only: `hidden` hides the comment, `visible` restores a hidden one.",
+    )
+
+    def validate_body(self, value: str) -> str:
+        return body_clean(value)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError(
+                "Give `body` (the author) or `status` (staff).", code="required"
+            )
+        return attrs

@@ -1,0 +1,179 @@
+"""Writes on comments: each is one transaction and checks who may do it.
+
+They raise DRF's exceptions, which the API answers as problem documents (botbeat.errors):
+ValidationError (400, naming the field), PermissionDenied (403, with a specific `code`) and
+NotFound (404). Another caller (the admin) catches `rest_framework.exceptions.APIException`.
+
+Who may do what:
+- any signed-in reader posts and replies on a published article whose comments are open;
+- a comment's author edits its body (while it is visible) and deletes it (status `removed`,
+  for good: nobody restores it);
+- staff hide any comment (status `hidden`) and restore a hidden one.
+"""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from rest_framework import exceptions, serializers
+
+from accounts.serializers import is_visible_text, refuse_control_characters
+from articles.models import Article, is_staff
+from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, Comment, thread_place
+
+
+def body_clean(body: str) -> str:
+    """A comment body as stored: plain text with `\\n` newlines, trimmed, visible, at most
+    BODY_MAX_LENGTH characters. It is never interpreted (no HTML, no Markdown): clients escape
+    it. Raises a ValidationError without a field; callers name it."""
+    if not isinstance(body, str):
+        raise serializers.ValidationError("Not a valid string.", code="invalid")
+    text = body.replace("\r\n", "\n").replace("\r", "\n").strip()
+    refuse_control_characters(text, allowed="\n\t")
+    if not is_visible_text(text):
+        raise serializers.ValidationError("This field may not be blank.", code="blank")
+    if len(text) > BODY_MAX_LENGTH:
+        raise serializers.ValidationError(
+            f"Ensure this field has no more than {BODY_MAX_LENGTH} characters.", code="max_length"
+        )
+    return text
+
+
+def _clean_body_field(body: str) -> str:
+    try:
+        return body_clean(body)
+    except serializers.ValidationError as error:
+        raise serializers.ValidationError({"body": error.detail}) from None
+
+
+def _parent_error(message: str, code: str) -> serializers.ValidationError:
+    return serializers.ValidationError({"parent": [serializers.ErrorDetail(message, code=code)]})
+
+
+@transaction.atomic
+def comment_create(
+    *,
+    article: Article,
+    author: AbstractBaseUser,
+    body: str,
+    parent: Comment | None = None,
+) -> Comment:
+    """Post a comment on `article`, or a reply to `parent` (a visible comment of the same
+    article).
+
+    Only a published article takes comments (404 otherwise, staff included), and only while its
+    `comments_open` (403 `comments_closed`). A reply to a comment at MAX_DEPTH is attached to
+    that comment's parent, so it shows right below it at the same depth: a reader can always
+    answer, and the thread never nests deeper. The comment's `path` and `thread` need its id:
+    they are set by an update right after the insert, in this transaction, so that nobody
+    ever sees them unset.
+    """
+    body = _clean_body_field(body)
+    if not article.is_public:
+        raise exceptions.NotFound("No Article matches the given query.")
+    if not article.comments_open:
+        raise exceptions.PermissionDenied(
+            "Comments are closed on this article.", code="comments_closed"
+        )
+    if parent is not None:
+        if parent.article_id != article.pk:
+            raise _parent_error("This comment belongs to another article.", "other_article")
+        if parent.status != Comment.Status.VISIBLE:
+            raise _parent_error(
+                "This comment was removed or hidden: it takes no replies.", "withheld"
+            )
+        if parent.depth >= MAX_DEPTH:
+            parent = Comment.objects.get(pk=parent.parent_id)
+
+    comment = Comment.objects.create(
+        article=article,
+        author=author,
+        parent=parent,
+        depth=parent.depth + 1 if parent else 0,
+        body=body,
+    )
+    comment.path, comment.thread = thread_place(pk=comment.pk, parent=parent)
+    Comment.objects.filter(pk=comment.pk).update(path=comment.path, thread=comment.thread)
+    return comment
+
+
+def _locked(comment: Comment) -> Comment:
+    # The row is locked until the transaction ends, so that an author's delete and a
+    # moderator's restore, say, cannot interleave and lose one of them.
+    return Comment.objects.select_for_update().get(pk=comment.pk)
+
+
+def _require_author(comment: Comment, user: AbstractBaseUser, verb: str) -> None:
+    if comment.author_id == user.pk:
+        return
+    hint = " Staff hide comments instead (PATCH `status`)." if is_staff(user) else ""
+    raise exceptions.PermissionDenied(
+        f"Only its author may {verb} a comment.{hint}", code="not_author"
+    )
+
+
+def _require_moderator(user: AbstractBaseUser) -> None:
+    if not is_staff(user):
+        raise exceptions.PermissionDenied("Only staff moderate comments.", code="not_moderator")
+
+
+def _refuse_removed(comment: Comment) -> None:
+    if comment.status == Comment.Status.REMOVED:
+        raise exceptions.PermissionDenied(
+            "Its author removed this comment: it cannot be moderated or restored.",
+            code="comment_removed",
+        )
+
+
+@transaction.atomic
+def comment_edit(*, comment: Comment, editor: AbstractBaseUser, body: str) -> Comment:
+    """Replace the body of `editor`'s own visible comment; `edited_at` records when it changed
+    (an edit to the same text changes nothing). Allowed while comments are closed too."""
+    body = _clean_body_field(body)
+    comment = _locked(comment)
+    _require_author(comment, editor, "edit")
+    if comment.status != Comment.Status.VISIBLE:
+        raise exceptions.PermissionDenied(
+            "A removed or hidden comment cannot be edited.", code="comment_withheld"
+        )
+    if comment.body != body:
+        comment.body = body
+        comment.edited_at = timezone.now()
+        comment.save(update_fields=["body", "edited_at"])
+    return comment
+
+
+@transaction.atomic
+def comment_delete(*, comment: Comment, actor: AbstractBaseUser) -> Comment:
+    """The author removes their comment, for good (status `removed`; the row stays, so that the
+    replies under it keep their place). Deleting it again changes nothing."""
+    comment = _locked(comment)
+    _require_author(comment, actor, "delete")
+    if comment.status != Comment.Status.REMOVED:
+        comment.status = Comment.Status.REMOVED
+        comment.save(update_fields=["status"])
+    return comment
+
+
+@transaction.atomic
+def comment_hide(*, comment: Comment, moderator: AbstractBaseUser) -> Comment:
+    """Staff withhold a comment from the public (status `hidden`); idempotent."""
+    _require_moderator(moderator)
+    comment = _locked(comment)
+    _refuse_removed(comment)
+    if comment.status != Comment.Status.HIDDEN:
+        comment.status = Comment.Status.HIDDEN
+        comment.save(update_fields=["status"])
+    return comment
+
+
+@transaction.atomic
+def comment_restore(*, comment: Comment, moderator: AbstractBaseUser) -> Comment:
+    """Staff show a hidden comment again (status `visible`); idempotent. A comment its author
+    removed stays removed."""
+    _require_moderator(moderator)
+    comment = _locked(comment)
+    _refuse_removed(comment)
+    if comment.status != Comment.Status.VISIBLE:
+        comment.status = Comment.Status.VISIBLE
+        comment.save(update_fields=["status"])
+    return comment

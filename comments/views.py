@@ -1,0 +1,262 @@
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import generics, status
+from rest_framework.permissions import IsAuthenticatedOrReadOnly
+from rest_framework.response import Response
+
+from accounts.schema import (
+    PROBLEM_401,
+    PROBLEM_415,
+    PROBLEM_429,
+    RETRY_AFTER,
+    WWW_AUTHENTICATE,
+    throttle_note,
+)
+from accounts.throttles import CommentPostRateThrottle
+from accounts.views import StrictQueryParamsOnWritesMixin
+from articles.models import Article, is_staff
+from botbeat.api import PROBLEM_400, PROBLEM_404, StrictFilterBackend
+from botbeat.api import problem_response as problem
+from botbeat.pagination import Keyset
+from comments.filters import CommentFilter, CommentOrdering
+from comments.models import MAX_DEPTH, Comment
+from comments.pagination import KEYSETS, CommentCursorPagination
+from comments.serializers import (
+    CommentCreateSerializer,
+    CommentSerializer,
+    CommentUpdateSerializer,
+)
+from comments.services import (
+    comment_create,
+    comment_delete,
+    comment_edit,
+    comment_hide,
+    comment_restore,
+)
+
+THREAD_DESCRIPTION = (
+    "One flat list in thread order: each comment is followed by its replies (depth-first), so a "
+    "client renders the thread by indenting each comment by its `depth` "
+    f"(0 to {MAX_DEPTH}). `ordering=oldest` (the default) puts the oldest top-level comments "
+    "first; `ordering=newest` puts the newest top-level comments first while the replies inside "
+    "each thread keep their conversation order (oldest first). Cursor-paginated, 200 comments a "
+    "page by default (up to 500), in two queries however many comments and authors.\n\n"
+    "A comment withheld (`hidden` by a moderator or `removed` by its author) keeps its place "
+    "while visible replies hang under it, with `body` and `author` null and `status` saying "
+    "why; without any, it is left out. Staff see every comment, withheld ones included, with "
+    "their bodies and authors. A draft or scheduled article answers 404 (staff excepted)."
+)
+
+PROBLEM_400_QUERY = problem("A query parameter: this operation takes none.")
+PROBLEM_400_POST = problem(
+    "A query parameter (posting takes none); malformed JSON (`parse_error`); a field of the "
+    "wrong type (`invalid`); a body that is blank, too long or carries control characters "
+    "(`blank`, `max_length`, `control_characters`); a `parent` that does not exist "
+    "(`does_not_exist`), belongs to another article (`other_article`) or is withheld "
+    "(`withheld`). Nothing is written."
+)
+PROBLEM_400_PATCH = problem(
+    "A query parameter (editing takes none); malformed JSON (`parse_error`); neither `body` nor "
+    "`status` given (`required`); a field of the wrong type or an unknown status (`invalid`, "
+    "`invalid_choice`); a blank or too long body. Nothing is written."
+)
+PROBLEM_403_POST = problem(
+    "The article's comments are closed (`comments_closed`); or signed in with the session "
+    "cookie but without the CSRF token."
+)
+PROBLEM_403_PATCH = problem(
+    "Another reader's comment (`not_author`: only its author edits the body); `status` without "
+    "being staff (`not_moderator`); editing a withheld comment (`comment_withheld`); moderating "
+    "a comment its author removed (`comment_removed`); or a session without the CSRF token."
+)
+PROBLEM_403_DELETE = problem(
+    "Another reader's comment (`not_author`; staff too: they hide comments instead); or a "
+    "session without the CSRF token."
+)
+PROBLEM_404_COMMENT = OpenApiResponse(
+    PROBLEM_404.response,
+    description=(
+        "No such comment, or one the caller may not see: on a draft or scheduled article, or "
+        "withheld without visible replies (staff see those)."
+    ),
+)
+
+
+LOCATION = OpenApiParameter(
+    "Location",
+    OpenApiTypes.URI,
+    OpenApiParameter.HEADER,
+    description="The new comment's address.",
+    response=[201],
+)
+
+
+def thread_context(request) -> dict:
+    return {"request": request, "show_withheld": is_staff(request.user)}
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="articles_comments_list",
+        summary="An article's comments, threaded",
+        description=THREAD_DESCRIPTION,
+        parameters=[WWW_AUTHENTICATE],
+        responses={200: CommentSerializer(many=True), 400: PROBLEM_400, 404: PROBLEM_404},
+    ),
+    post=extend_schema(
+        operation_id="articles_comments_create",
+        summary="Post a comment or a reply",
+        description=(
+            "Signed-in readers only. `parent` makes it a reply. A published article whose "
+            "comments are open only: a draft or scheduled article answers 404, closed comments "
+            "403 `comments_closed`. The answer is the new comment, and `Location` its address."
+            + throttle_note("THROTTLE_COMMENT_POST", "user")
+        ),
+        request=CommentCreateSerializer,
+        parameters=[LOCATION, RETRY_AFTER, WWW_AUTHENTICATE],
+        responses={
+            201: CommentSerializer,
+            400: PROBLEM_400_POST,
+            401: PROBLEM_401,
+            403: PROBLEM_403_POST,
+            404: PROBLEM_404,
+            415: PROBLEM_415,
+            429: PROBLEM_429,
+        },
+    ),
+)
+class ArticleCommentsView(StrictQueryParamsOnWritesMixin, generics.ListCreateAPIView):
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    serializer_class = CommentSerializer
+    pagination_class = CommentCursorPagination
+    filter_backends = [StrictFilterBackend]
+    filterset_class = CommentFilter
+    filterset = None
+
+    def get_throttles(self):
+        # Reading is free; posting is limited per user.
+        return [CommentPostRateThrottle()] if self.request.method == "POST" else []
+
+    def get_article(self, queryset) -> Article:
+        return get_object_or_404(
+            queryset.only("id", "slug", "status", "published_at", "comments_open"),
+            slug=self.kwargs["slug"],
+        )
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular, with no URL kwargs
+            return Comment.objects.none()
+        article = self.get_article(Article.objects.visible_to(self.request.user))
+        return article.comments.for_thread().visible_to(self.request.user)
+
+    def get_keyset(self) -> Keyset:
+        return KEYSETS[self.filterset.ordering_name if self.filterset else CommentOrdering.OLDEST]
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **thread_context(self.request)}
+
+    def create(self, request, *args, **kwargs):
+        article = self.get_article(Article.objects.published())
+        serializer = CommentCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        comment = comment_create(
+            article=article,
+            author=request.user,
+            body=serializer.validated_data["body"],
+            parent=serializer.validated_data.get("parent"),
+        )
+        comment = Comment.objects.for_thread().get(pk=comment.pk)
+        location = request.build_absolute_uri(reverse("comment-detail", args=[comment.pk]))
+        return Response(
+            CommentSerializer(comment, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": location},
+        )
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="comments_retrieve",
+        summary="One comment",
+        description=(
+            "The public sees a visible comment, or a withheld one that has visible replies (with "
+            "`body` and `author` null). Staff see every comment."
+        ),
+        parameters=[WWW_AUTHENTICATE],
+        responses={200: CommentSerializer, 400: PROBLEM_400, 404: PROBLEM_404_COMMENT},
+    ),
+    patch=extend_schema(
+        operation_id="comments_partial_update",
+        summary="Edit a comment, or moderate it",
+        description=(
+            "`body`: the author edits their visible comment (sets `edited_at`). `status`: staff "
+            "hide any comment (`hidden`) or restore a hidden one (`visible`); a comment its "
+            "author removed stays removed. Both may be given at once (staff, on their own "
+            "comment); either all is applied or nothing."
+        ),
+        request=CommentUpdateSerializer,
+        parameters=[WWW_AUTHENTICATE],
+        responses={
+            200: CommentSerializer,
+            400: PROBLEM_400_PATCH,
+            401: PROBLEM_401,
+            403: PROBLEM_403_PATCH,
+            404: PROBLEM_404_COMMENT,
+            415: PROBLEM_415,
+        },
+    ),
+    delete=extend_schema(
+        operation_id="comments_destroy",
+        summary="Delete one's own comment",
+        description=(
+            "The author only. The comment becomes `removed`, for good: while visible replies "
+            "hang under it, it keeps its place in the thread with `body` and `author` null; "
+            "otherwise it is gone (404). Deleting it again answers 204 too."
+        ),
+        parameters=[WWW_AUTHENTICATE],
+        responses={
+            204: OpenApiResponse(description="Removed."),
+            400: PROBLEM_400_QUERY,
+            401: PROBLEM_401,
+            403: PROBLEM_403_DELETE,
+            404: PROBLEM_404_COMMENT,
+        },
+    ),
+)
+class CommentDetailView(StrictQueryParamsOnWritesMixin, generics.RetrieveUpdateDestroyAPIView):
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    serializer_class = CommentSerializer
+
+    def get_queryset(self):
+        return Comment.objects.for_thread().visible_to(self.request.user)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **thread_context(self.request)}
+
+    def partial_update(self, request, *args, **kwargs):
+        comment = self.get_object()
+        serializer = CommentUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with transaction.atomic():
+            if "body" in data:
+                comment_edit(comment=comment, editor=request.user, body=data["body"])
+            if data.get("status") == Comment.Status.HIDDEN:
+                comment_hide(comment=comment, moderator=request.user)
+            elif data.get("status") == Comment.Status.VISIBLE:
+                comment_restore(comment=comment, moderator=request.user)
+        comment = Comment.objects.for_thread().get(pk=comment.pk)
+        return Response(CommentSerializer(comment, context=self.get_serializer_context()).data)
+
+    def destroy(self, request, *args, **kwargs):
+        comment_delete(comment=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
