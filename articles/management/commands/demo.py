@@ -60,7 +60,8 @@ class Command(BaseCommand):
     def handle(self, *args, addrport: str, noreload: bool, **options) -> None:
         verbosity = options["verbosity"]
         if os.environ.get(DJANGO_AUTORELOAD_ENV) != "true":
-            call_command("migrate", interactive=False, verbosity=verbosity)
+            # Quiet unless asked: the URLs printed after it are what a newcomer needs to see.
+            call_command("migrate", interactive=False, verbosity=max(0, verbosity - 1))
             call_command("load_demo", verbosity=verbosity)
             base = browsable_base(addrport)
             self.stdout.write(
@@ -70,6 +71,6 @@ class Command(BaseCommand):
                 + f"\n  Swagger UI       {base}/api/docs/"
                 + f"\n  ReDoc            {base}/api/redoc/"
                 + f"\n  the admin        {base}/admin/"
-                + " (create an account first: python manage.py createsuperuser)\n"
+                + " (create an account first: uv run manage.py createsuperuser)\n"
             )
         call_command("runserver", addrport, use_reloader=not noreload)
