@@ -9,7 +9,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 
-from articles.models import Article, Category, Tag, Takeaway
+from articles.models import Article, ArticleTag, Category, Tag, Takeaway
 from companies.models import Company
 
 SEARCH_CONFIG = "english"
@@ -61,11 +61,17 @@ class DateOrDateTimeFilter(django_filters.Filter):
 
 
 class AllTagsFilter(django_filters.ModelMultipleChoiceFilter):
-    """Tags by slug, every one required: one join on the article-tag index per tag."""
+    """Tags by slug, every one required: an EXISTS on the article-tag index per tag.
 
-    def get_filter_predicate(self, v):
-        # django-filter would compare the slug with the relation's id when to_field_name is set.
-        return {self.field_name: v.pk}
+    Not django-filter's joins: those need SELECT DISTINCT, which sorts every tagged article
+    before the page's LIMIT (seconds at 100,000 articles); a semi-join keeps the feed's index
+    order.
+    """
+
+    def filter(self, qs, value):
+        for tag in value or ():
+            qs = qs.filter(Exists(ArticleTag.objects.filter(article=OuterRef("pk"), tag=tag)))
+        return qs
 
 
 class Ordering:
@@ -128,7 +134,10 @@ class ArticleFilter(django_filters.FilterSet):
         if valid:
             data = self.form.cleaned_data
             if data.get("ordering") == Ordering.RELEVANCE and not data.get("q"):
-                self.form.add_error("ordering", "Ordering by relevance needs q.")
+                self.form.add_error(
+                    "ordering",
+                    forms.ValidationError("Ordering by relevance needs q.", code="needs_q"),
+                )
                 return False
         return valid
 

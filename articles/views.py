@@ -46,6 +46,13 @@ SLUG_SCHEMA = {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$", "maxLength": 200
 FEED_PARAMETERS = [
     OpenApiParameter("company", SLUG_SCHEMA, description="A company's slug."),
     OpenApiParameter(
+        "tag",
+        {"type": "array", "items": SLUG_SCHEMA},
+        style="form",
+        explode=True,
+        description=ArticleFilter.base_filters["tag"].extra["help_text"],
+    ),
+    OpenApiParameter(
         "q",
         {"type": "string", "minLength": 1, "maxLength": 200},
         description=ArticleFilter.base_filters["q"].extra["help_text"],
@@ -148,7 +155,7 @@ class ArticleViewSet(StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
         summary="Suggested articles from other companies",
         description=(
             "Published articles of other companies, best first. Each shared tag adds "
-            "1/(published articles carrying it), so a rare tag counts more than a common one; "
+            "1/(articles carrying it), so a rare tag counts more than a common one; "
             "the same category breaks ties, then recency. When fewer are related, the most "
             "recent articles of other companies fill the list (the same category first). "
             "Deterministic; never empty while another company has a published article."

@@ -19,6 +19,7 @@ import itertools
 import random
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -27,7 +28,7 @@ from tqdm import tqdm
 
 from articles.models import Article, ArticleTag, Category, Status, Tag, Takeaway
 from articles.services import article_refresh_search_vector
-from comments.models import MAX_DEPTH, Comment
+from comments.models import MAX_DEPTH, Comment, thread_place
 from companies.models import Company
 
 REAL_COMPANIES = [
@@ -60,12 +61,6 @@ class ZipfChooser:
     def draw(self) -> int:
         point = self.rng.random() * self.cumulative[-1]
         return bisect.bisect_left(self.cumulative, point)
-
-
-def comment_path(parent_path: str, pk: int) -> str:
-    # TODO(reconcile with comments.services once the thread model settles)
-    segment = f"{pk:010d}"
-    return f"{parent_path}/{segment}" if parent_path else segment
 
 
 def sentence(rng: random.Random, words: int) -> str:
@@ -311,7 +306,7 @@ class Command(BaseCommand):
         spread = ZipfChooser(rng, len(public_ids), s=0.8)
         shuffled = public_ids[:]
         rng.shuffle(shuffled)
-        threads: dict[int, list[tuple[int, int, str]]] = {}  # article -> [(id, depth, path)]
+        threads: dict[int, list[SimpleNamespace]] = {}  # article -> its comments so far
         started = dt.datetime(2026, 6, 30, tzinfo=dt.UTC)
 
         def rows():
@@ -323,21 +318,21 @@ class Command(BaseCommand):
                 parent = None
                 if thread and rng.random() < 0.35:
                     parent = thread[rng.randrange(max(0, len(thread) - 50), len(thread))]
-                    if parent[1] >= MAX_DEPTH:
+                    if parent.depth >= MAX_DEPTH:
                         parent = None
-                depth = parent[1] + 1 if parent else 0
-                path = comment_path(parent[2] if parent else "", pk)
-                thread.append((pk, depth, path))
+                depth = parent.depth + 1 if parent else 0
+                path, root = thread_place(pk=pk, parent=parent)
+                thread.append(SimpleNamespace(pk=pk, depth=depth, path=path, thread=root))
                 roll = rng.random()
                 status = "hidden" if roll < 0.02 else "removed" if roll < 0.04 else "visible"
                 created_at = started + dt.timedelta(seconds=n)
                 yield (
                     pk, article, user_ids[rng.randrange(len(user_ids))],
-                    parent[0] if parent else None, depth, path,
+                    parent.pk if parent else None, depth, path, root,
                     sentence(rng, rng.randint(5, 40)), status, created_at, None,
                 )  # fmt: skip
 
-        fields = ["id", "article", "author", "parent", "depth", "path", "body", "status"]
+        fields = ["id", "article", "author", "parent", "depth", "path", "thread", "body", "status"]
         fields += ["created_at", "edited_at"]
         self.insert(Comment, fields, rows())
 
