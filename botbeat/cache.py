@@ -58,7 +58,10 @@ def _new_version() -> int | None:
             version = cache.incr(VERSION_KEY)
         except ValueError:  # no counter yet (first use, or evicted)
             version = int(timezone.now().timestamp() * 1000)
-            cache.set(VERSION_KEY, version, timeout=None)
+            if not cache.add(VERSION_KEY, version, timeout=None):
+                version = cache.incr(VERSION_KEY)  # another process created it meanwhile
+        if version is None:  # django-redis ignoring a connection error: the cache is down
+            return None
         cache.set(NEXT_PUBLISH_KEY, _next_publish_epoch(), timeout=None)
         return version
     except Exception:  # a cache backend's errors vary; degrade to no caching
