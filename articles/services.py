@@ -7,9 +7,11 @@ from typing import Any, Literal, Required, TypedDict
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
 from django.db.models import OuterRef, StringAgg, Subquery, Value
+from django.utils import timezone
 
 from articles.filters import SEARCH_CONFIG
-from articles.models import Article, Status, Tag, Takeaway
+from articles.models import Article, ArticleTag, Status, Tag, Takeaway
+from botbeat.cache import bump_content_version
 from companies.models import Company
 
 UpsertResult = Literal["created", "updated", "unchanged"]
@@ -175,3 +177,67 @@ def _takeaways_create(*, article: Article, texts: Sequence[str]) -> None:
         Takeaway(article=article, position=position, text=text)
         for position, text in enumerate(texts)
     )
+
+
+# Publication and tag maintenance: what the admin's actions (and any later caller) go through.
+
+
+@transaction.atomic
+def article_publish(*, article: Article, at: dt.datetime | None = None) -> Article:
+    """Publish `article` now, or at `at` (a future `at` schedules it); returns it, reloaded.
+
+    Without `at`, a draft or a scheduled article goes live now, and one already live keeps its
+    publication time: that time is part of its public record, and "publish now" twice must not
+    move it. Writes nothing when nothing changes.
+    """
+    if at is not None and timezone.is_naive(at):
+        raise ValueError("article_publish needs an aware datetime.")
+    article = Article.objects.select_for_update().defer("search_vector").get(pk=article.pk)
+    now = timezone.now()
+    if at is None:
+        if article.status == Status.PUBLISHED and article.published_at <= now:
+            return article
+        at = now
+    if article.status == Status.PUBLISHED and article.published_at == at:
+        return article
+    article.status = Status.PUBLISHED
+    article.published_at = at
+    article.save(update_fields=["status", "published_at", "updated_at"])
+    return article
+
+
+@transaction.atomic
+def article_unpublish(*, article: Article) -> Article:
+    """Take `article` back to draft (live or scheduled alike); returns it, reloaded.
+
+    `published_at` stays: a draft carries the time it is planned for. Idempotent.
+    """
+    article = Article.objects.select_for_update().defer("search_vector").get(pk=article.pk)
+    if article.status != Status.DRAFT:
+        article.status = Status.DRAFT
+        article.save(update_fields=["status", "updated_at"])
+    return article
+
+
+@transaction.atomic
+def tag_merge(*, source: Tag, target: Tag) -> int:
+    """Merge the duplicate tag `source` into `target`: every article of `source` ends up with
+    `target`, then `source` is deleted. Returns how many articles `source` carried.
+
+    An article that has both keeps its single link to `target` (the (article, tag) pair is
+    unique): its link to `source` is dropped rather than moved. The articles whose tags
+    changed get a new `updated_at`. Tags do not feed the search vector: nothing to refresh.
+    """
+    if source.pk == target.pk:
+        raise ValueError("A tag cannot be merged into itself.")
+    # Lock both tags, in id order (two merges of the same pair cannot deadlock): this also makes
+    # anyone linking an article to either of them wait for the merge (the link's foreign key).
+    list(Tag.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk"))
+    links = ArticleTag.objects.filter(tag=source)
+    carried = links.count()
+    Article.objects.filter(pk__in=links.values("article")).update(updated_at=timezone.now())
+    links.filter(article__in=ArticleTag.objects.filter(tag=target).values("article")).delete()
+    links.update(tag=target)
+    Tag.objects.filter(pk=source.pk).delete()
+    bump_content_version()  # the updates above send no signal (botbeat/signals.py)
+    return carried

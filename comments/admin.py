@@ -1,0 +1,372 @@
+"""The moderation queue: comments newest first, hidden and restored through the comment
+services, readers deactivated through comments.moderation; every action recorded in the admin's
+log (each comment's History, and the log entries list)."""
+
+import operator
+from functools import reduce
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
+from django.db.models.functions import Lower
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from rest_framework.exceptions import APIException
+
+from articles.admin import AutocompleteFilter, NewsroomAdmin, state_badge
+from comments.models import Comment
+from comments.moderation import (
+    HIDDEN_MESSAGE,
+    RESTORED_MESSAGE,
+    comments_hide,
+    comments_restore,
+    may_deactivate,
+    user_deactivate,
+)
+from comments.services import comment_hide, comment_restore
+
+# Searching the text of comments is a scan (no index serves `contains`, and case-folding each
+# body costs about 3 µs): without an article or author filter it covers the newest this many
+# comments, a few hundred milliseconds, instead of seconds over 1,000,000. An author (@name) is
+# found through indexes, over all time.
+TEXT_SEARCH_WINDOW = 50_000
+
+MODERATION_CHOICES = [
+    (Comment.Status.VISIBLE.value, "Visible"),
+    (Comment.Status.HIDDEN.value, "Hidden by a moderator"),
+]
+
+
+class ArticleFilter(AutocompleteFilter):
+    title = "article"
+    parameter_name = "article"
+    field_name = "article"
+    placeholder = "Find an article…"
+
+
+class AuthorFilter(AutocompleteFilter):
+    """Everything one reader wrote: reached from the author column (moderators do not browse
+    users), and shown in the sidebar only while it is in use."""
+
+    title = "author"
+    parameter_name = "author"
+    field_name = "author"
+    template = "admin/filter.html"
+
+    def has_output(self) -> bool:
+        return self.value() is not None
+
+    def choices(self, changelist):
+        yield from super().choices(changelist)
+        author = (
+            get_user_model()
+            .objects.filter(pk=self.related_pk())
+            .only("username", "is_active")
+            .first()
+        )
+        if author is not None:
+            yield {
+                "selected": True,
+                "query_string": changelist.get_query_string({self.parameter_name: author.pk}),
+                "display": author_label(author),
+            }
+
+
+def author_label(user) -> str:
+    return user.get_username() if user.is_active else f"{user.get_username()} (deactivated)"
+
+
+class CommentModerationForm(forms.ModelForm):
+    # `removed` is the author's alone: a moderator hides or restores.
+    status = forms.ChoiceField(choices=MODERATION_CHOICES)
+
+    class Meta:
+        model = Comment
+        fields = ["status"]
+
+
+@admin.register(Comment)
+class CommentAdmin(NewsroomAdmin):
+    form = CommentModerationForm
+    fields = ["article_link", "author_link", "parent_link", "created_at", "edited_at", "body"]
+    readonly_fields = fields
+    list_display = ["created_at", "excerpt", "article_link", "author_link", "status_badge"]
+    list_display_links = ["excerpt"]
+    list_select_related = ["article", "author"]
+    list_filter = ["status", ArticleFilter, AuthorFilter]
+    ordering = ["-created_at"]  # the comment_newest index
+    search_fields = ["body"]
+    search_help_text = (
+        f"Words of the comment (among the newest {TEXT_SEARCH_WINDOW:,} unless filtered by "
+        "article or author), or @username for everything a reader wrote."
+    )
+    actions = ["hide", "restore", "deactivate_authors"]
+
+    def has_add_permission(self, request):
+        return False  # readers write comments, through the API
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # comments are withheld, never deleted: replies keep their place
+
+    def has_deactivate_permission(self, request):
+        return may_deactivate(request.user)
+
+    def get_fields(self, request, obj=None):
+        return [*self.fields, "status"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status == Comment.Status.REMOVED:
+            return [*self.readonly_fields, "status"]  # for good: nobody restores it
+        return self.readonly_fields
+
+    def list_queryset(self, request, queryset):
+        # Of the article, only its title: its texts and search vector are most of its bytes.
+        return queryset.only(
+            "id",
+            "created_at",
+            "body",
+            "status",
+            "depth",
+            "article__title",
+            "author__username",
+            "author__is_active",
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        """`@name`: every comment of the reader `name` (any case), over the LOWER(username)
+        index. Other words: the comments that contain them or whose author is named so, among
+        the newest TEXT_SEARCH_WINDOW, unless the list is filtered by article or author (whose
+        index then bounds the scan)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        name = term.removeprefix("@").strip().lower()
+        authors = get_user_model().objects.alias(name=Lower("username")).filter(name=name)
+        by_author = Q(author__in=authors.values("pk"))
+        if term.startswith("@"):
+            return queryset.filter(by_author), False
+        queryset = queryset.filter(by_author | Q(body__icontains=term))
+        if not {"article", "author"} & request.GET.keys():
+            # The newest comments: a range of the comment_newest index, the one the queue's
+            # order walks (its bound, an index-only step over TEXT_SEARCH_WINDOW entries).
+            bound = Comment.objects.order_by("-created_at").values_list("created_at", flat=True)
+            since = list(bound[TEXT_SEARCH_WINDOW - 1 : TEXT_SEARCH_WINDOW])
+            if since:
+                queryset = queryset.filter(created_at__gte=since[0])
+        return queryset, False
+
+    # Columns and read-only fields
+
+    @admin.display(description="comment")
+    def excerpt(self, comment):
+        text = Truncator(comment.body).chars(120)
+        return f"↳ {text}" if comment.depth else text
+
+    @admin.display(description="article", ordering="article__title")
+    def article_link(self, comment):
+        return format_html(
+            '<a href="{}?article={}" title="Every comment on this article">{}</a>',
+            reverse("admin:comments_comment_changelist"),
+            comment.article_id,
+            comment.article.title,
+        )
+
+    @admin.display(description="author", ordering="author__username")
+    def author_link(self, comment):
+        return format_html(
+            '<a href="{}?author={}" title="Everything this reader wrote">{}</a>',
+            reverse("admin:comments_comment_changelist"),
+            comment.author_id,
+            author_label(comment.author),
+        )
+
+    @admin.display(description="reply to")
+    def parent_link(self, comment):
+        if comment.parent_id is None:
+            return "-"
+        url = reverse("admin:comments_comment_change", args=[comment.parent_id])
+        return format_html('<a href="{}">#{}</a>', url, comment.parent_id)
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, comment):
+        return state_badge(comment.status, Comment.Status(comment.status).label)
+
+    # The change form: the status only, through the services
+
+    def save_model(self, request, obj, form, change):
+        if "status" not in form.changed_data:
+            return  # nothing else is editable
+        service = comment_hide if obj.status == Comment.Status.HIDDEN else comment_restore
+        try:
+            service(comment=obj, moderator=request.user)
+        except APIException as error:  # removed by its author since the form was opened
+            self.message_user(request, str(error.detail), messages.ERROR)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The record of the change, in the admin's log: what the moderator did, in words.
+        if "status" in form.changed_data:
+            hidden = form.cleaned_data["status"] == Comment.Status.HIDDEN
+            return HIDDEN_MESSAGE if hidden else RESTORED_MESSAGE
+        return super().construct_change_message(request, form, formsets, add)
+
+    # Actions
+
+    @admin.action(description="Hide the selected comments", permissions=["change"])
+    def hide(self, request, queryset):
+        result = comments_hide(comments=queryset, moderator=request.user)
+        self._report(request, result, "Hid", "hidden already")
+
+    @admin.action(description="Restore the selected comments", permissions=["change"])
+    def restore(self, request, queryset):
+        result = comments_restore(comments=queryset, moderator=request.user)
+        self._report(request, result, "Restored", "visible already")
+
+    def _report(self, request, result, verb: str, unchanged: str) -> None:
+        def comments(n: int) -> str:
+            return f"{n} comment{'s' if n != 1 else ''}"
+
+        text = f"{verb} {comments(len(result.changed))}."
+        if result.unchanged:
+            text += f" {comments(result.unchanged)} {unchanged}."
+        if result.refused:
+            text += f" {comments(result.refused)} removed by their authors: left as they are."
+        self.message_user(request, text, messages.SUCCESS)
+
+    @admin.action(
+        description="Deactivate the selected comments' authors and hide all they wrote…",
+        permissions=["deactivate"],
+    )
+    def deactivate_authors(self, request, queryset):
+        User = get_user_model()
+        authors = list(
+            User.objects.filter(pk__in=queryset.values("author"))
+            .annotate(visible=Count("comments", filter=Q(comments__status=Comment.Status.VISIBLE)))
+            .order_by("username")
+        )
+        if "apply" not in request.POST:
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Deactivate readers",
+                "opts": self.model._meta,
+                "authors": authors,
+                "comments": list(queryset.values_list("pk", flat=True)),
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            request.current_app = self.admin_site.name
+            return TemplateResponse(request, "admin/comments/deactivate_authors.html", context)
+        deactivated, hidden, refused = [], 0, []
+        for author in authors:
+            try:
+                hidden += user_deactivate(user=author, by=request.user)
+            except APIException as error:
+                refused.append(f"{author.get_username()}: {error.detail}")
+            else:
+                deactivated.append(author.get_username())
+        if deactivated:
+            self.message_user(
+                request,
+                f"Deactivated {', '.join(deactivated)}; {hidden} comments hidden.",
+                messages.SUCCESS,
+            )
+        for reason in refused:
+            self.message_user(request, f"Not deactivated: {reason}", messages.WARNING)
+        return None
+
+
+# What moderators see of the admin's log: what they act on.
+MODERATION_MODELS = ["comments.comment", "auth.user"]
+
+
+def content_type_q(key: str) -> Q:
+    app_label, model = key.split(".")
+    return Q(content_type__app_label=app_label, content_type__model=model)
+
+
+class LoggedModelFilter(admin.SimpleListFilter):
+    """What was acted on: the newsroom's models only (the moderation's, for moderators)."""
+
+    title = "object"
+    parameter_name = "model"
+    MODELS = {
+        "comments.comment": "comments",
+        "auth.user": "users",
+        "articles.article": "articles",
+        "articles.tag": "tags",
+        "companies.company": "companies",
+    }
+
+    def lookups(self, request, model_admin):
+        if model_admin.moderator_only(request):
+            return [(key, self.MODELS[key]) for key in MODERATION_MODELS]
+        return list(self.MODELS.items())
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.MODELS:
+            return queryset
+        return queryset.filter(content_type_q(self.value()))
+
+
+@admin.register(LogEntry)
+class LogEntryAdmin(NewsroomAdmin):
+    """The admin's log, read-only: who did what, when. Superusers see all of it; moderators see
+    the moderation part (comments and users)."""
+
+    list_select_related = ["user", "content_type"]
+    list_filter = ["action_flag", LoggedModelFilter]
+    search_fields = ["object_repr"]
+    ordering = ["-action_time"]
+
+    def moderator_only(self, request) -> bool:
+        user = request.user
+        return not user.has_perm("admin.view_logentry") and user.has_perm("comments.change_comment")
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) or self.moderator_only(request)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or self.moderator_only(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if self.moderator_only(request):
+            queryset = queryset.filter(reduce(operator.or_, map(content_type_q, MODERATION_MODELS)))
+        return queryset
+
+    def get_list_display(self, request):
+        user = request.user
+
+        @admin.display(description="object")
+        def object_link(entry):
+            # A link only to what this user may open (moderators do not open users).
+            content_type = entry.content_type
+            label = f"{content_type.name}: {entry.object_repr}" if content_type else ""
+            if content_type is None or not (
+                user.has_perm(f"{content_type.app_label}.view_{content_type.model}")
+                or user.has_perm(f"{content_type.app_label}.change_{content_type.model}")
+            ):
+                return label
+            try:
+                url = entry.get_admin_url()
+            except NoReverseMatch:
+                url = None
+            return format_html('<a href="{}">{}</a>', url, label) if url else label
+
+        return ["action_time", "user", "action_flag", object_link, "message"]
+
+    @admin.display(description="what")
+    def message(self, entry):
+        return entry.get_change_message()

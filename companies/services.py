@@ -1,0 +1,42 @@
+"""Writes to companies that touch several models: merging a duplicate into another."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from articles.models import Article
+from botbeat.cache import bump_content_version
+from companies.models import Company
+
+# What a merge copies from the duplicate when the company it is merged into has it blank.
+FILLED_FROM_SOURCE = ("description", "website_url", "logo_url")
+
+
+@transaction.atomic
+def company_merge(*, source: Company, target: Company) -> int:
+    """Merge the duplicate company `source` into `target`: its articles move to `target`, then
+    it is deleted. Returns how many articles moved.
+
+    `target` keeps its name and slug; its blank description, website or logo URL are filled
+    in from `source`. The moved articles get a new `updated_at` (their company changed).
+    """
+    if source.pk == target.pk:
+        raise ValueError("A company cannot be merged into itself.")
+    # Both rows locked, in id order (no deadlock between two merges of one pair); an article
+    # being saved with either company waits for the merge (the foreign key's row lock).
+    locked = {
+        company.pk: company
+        for company in Company.objects.select_for_update()
+        .filter(pk__in=[source.pk, target.pk])
+        .order_by("pk")
+    }
+    source, target = locked[source.pk], locked[target.pk]
+    blanks = [name for name in FILLED_FROM_SOURCE if not getattr(target, name)]
+    filled = [name for name in blanks if getattr(source, name)]
+    for name in filled:
+        setattr(target, name, getattr(source, name))
+    if filled:
+        target.save(update_fields=[*filled, "updated_at"])
+    moved = Article.objects.filter(company=source).update(company=target, updated_at=timezone.now())
+    source.delete()
+    bump_content_version()  # the update above sends no signal (botbeat/signals.py)
+    return moved

@@ -1,0 +1,443 @@
+import datetime as dt
+
+import pytest
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from articles.models import Article, Status, Takeaway
+from comments.models import Comment
+from tests.admin.conftest import list_queries
+from tests.factories import ArticleFactory, CommentFactory, CompanyFactory, TagFactory
+
+LIST = "/admin/articles/article/"
+ADD = "/admin/articles/article/add/"
+
+
+def change_url(article) -> str:
+    return f"/admin/articles/article/{article.pk}/change/"
+
+
+def listed(response) -> list[str]:
+    """The titles of the articles on a list page, in order."""
+    return [str(article) for article in response.context["cl"].result_list]
+
+
+def form_data(*, company, tags=(), takeaways=(), existing=(), **fields) -> dict:
+    """What the article form posts: the fields, then the takeaways' inline formset.
+
+    `takeaways`: new rows, (order or None, text); `existing`: (takeaway, order, text, delete).
+    """
+    data = {
+        "title": "Anthropic ships a new model",
+        "slug": "anthropic-ships-a-new-model",
+        "company": company.pk,
+        "category": "product_launch",
+        "tag_list": [tag.pk for tag in tags],
+        "status": Status.DRAFT,
+        "published_at_0": "2026-06-18",
+        "published_at_1": "09:30:00",
+        "comments_open": "on",
+        "summary": "A summary.",
+        "editorial_opinion": "An opinion.",
+        "source_name": "Hacker News",
+        "source_url": "https://example.com/story",
+        "authors": "Ada Lovelace\nAlan Turing",
+        "takeaways-TOTAL_FORMS": len(existing) + len(takeaways),
+        "takeaways-INITIAL_FORMS": len(existing),
+        "takeaways-MIN_NUM_FORMS": 0,
+        "takeaways-MAX_NUM_FORMS": 1000,
+    }
+    for i, (takeaway, order, text, delete) in enumerate(existing):
+        data |= {
+            f"takeaways-{i}-id": takeaway.pk,
+            f"takeaways-{i}-article": takeaway.article_id,
+            f"takeaways-{i}-order": "" if order is None else order,
+            f"takeaways-{i}-text": text,
+        }
+        if delete:
+            data[f"takeaways-{i}-DELETE"] = "on"
+    for i, (order, text) in enumerate(takeaways, start=len(existing)):
+        data |= {
+            f"takeaways-{i}-order": "" if order is None else order,
+            f"takeaways-{i}-text": text,
+        }
+    return data | fields
+
+
+def texts(article) -> list[str]:
+    return list(article.takeaways.order_by("position").values_list("text", flat=True))
+
+
+# The list
+
+
+def test_list_tells_drafts_scheduled_and_published_apart(chief):
+    now = timezone.now()
+    ArticleFactory(title="The draft", status=Status.DRAFT)
+    ArticleFactory(title="The scheduled one", published_at=now + dt.timedelta(days=2))
+    live = ArticleFactory(title="The live one", company__name="OpenAI")
+    CommentFactory.create_batch(2, article=live)
+    CommentFactory(article=live, status=Comment.Status.HIDDEN)
+
+    response = chief.get(LIST)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<span class="newsroom-badge newsroom-draft">Draft</span>' in html
+    assert '<span class="newsroom-badge newsroom-scheduled">Scheduled</span>' in html
+    assert '<span class="newsroom-badge newsroom-published">Published</span>' in html
+    assert "OpenAI" in html
+    # Visible comments only, linking to the moderation queue of this article.
+    assert f'<a href="/admin/comments/comment/?article={live.pk}">2</a>' in html
+    assert f'href="/api/v1/articles/{live.slug}/"' in html
+    # Newest publication time first: the scheduled one is ahead of the rest.
+    assert listed(response) == ["The scheduled one", "The live one", "The draft"]
+
+
+@pytest.mark.parametrize("rows", [1, 20])
+def test_list_queries_do_not_grow_with_rows(chief, superuser, rows, django_assert_num_queries):
+    for _ in range(rows):
+        article = ArticleFactory(tags=[TagFactory()], takeaways=["one", "two"])
+        CommentFactory(article=article)
+
+    # session, user, count, the page (company joined, comment counts annotated)
+    with django_assert_num_queries(list_queries(4, unfiltered=True)):
+        response = chief.get(LIST)
+
+    assert len(listed(response)) == rows
+
+
+@pytest.mark.parametrize("rows", [1, 20])
+def test_filtered_list_queries_do_not_grow_with_rows(chief, rows, django_assert_num_queries):
+    company, tag = CompanyFactory(), TagFactory()
+    ArticleFactory.create_batch(rows, company=company, tags=[tag])
+    ArticleFactory()  # another company's
+
+    # session, user, the chosen company's and tag's names, count, the page
+    with django_assert_num_queries(6):
+        response = chief.get(LIST, {"company": company.pk, "tag": tag.pk, "state": "published"})
+
+    assert len(listed(response)) == rows
+
+
+def test_editor_sees_comment_counts_without_links(editor_client):
+    article = ArticleFactory()
+    CommentFactory(article=article)
+
+    html = editor_client.get(LIST).content.decode()
+
+    assert "/admin/comments/comment/" not in html  # editors do not moderate
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [("draft", {"draft"}), ("scheduled", {"scheduled"}), ("published", {"published"})],
+)
+def test_filter_by_state(chief, state, expected):
+    ArticleFactory(title="draft", status=Status.DRAFT)
+    ArticleFactory(title="scheduled", published_at=timezone.now() + dt.timedelta(hours=1))
+    ArticleFactory(title="published")
+
+    response = chief.get(LIST, {"state": state})
+
+    assert set(listed(response)) == expected
+
+
+def test_filter_by_category(chief):
+    ArticleFactory(title="research", category="research")
+    ArticleFactory(title="funding", category="funding")
+
+    assert listed(chief.get(LIST, {"category__exact": "funding"})) == ["funding"]
+
+
+def test_filter_by_company_shows_a_search_box_with_the_chosen_company(chief):
+    openai = CompanyFactory(name="OpenAI")
+    ArticleFactory(title="theirs", company=openai)
+    ArticleFactory(title="another's")
+
+    response = chief.get(LIST, {"company": openai.pk})
+
+    assert listed(response) == ["theirs"]
+    html = response.content.decode()
+    # The select2 box of the autocomplete view, holding the chosen company; no list of them.
+    assert 'data-model-name="article"' in html
+    assert 'data-field-name="company"' in html
+    assert f'<option value="{openai.pk}" selected>OpenAI</option>' in html
+
+
+def test_filter_by_tag(chief):
+    safety, other = TagFactory(name="AI Safety"), TagFactory()
+    ArticleFactory(title="tagged", tags=[safety, other])
+    ArticleFactory(title="untagged", tags=[other])
+
+    response = chief.get(LIST, {"tag": safety.pk})
+
+    assert listed(response) == ["tagged"]  # once, though it has two tags
+    assert 'data-field-name="tags"' in response.content.decode()
+
+
+def test_filter_by_publication_date(chief):
+    ArticleFactory(title="today")
+    ArticleFactory(title="last year", published_at=timezone.now() - dt.timedelta(days=400))
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+
+    # What the filter's "Today" link asks for.
+    response = chief.get(
+        LIST,
+        {"published_at__gte": str(today), "published_at__lt": str(today + dt.timedelta(days=1))},
+    )
+
+    assert listed(response) == ["today"]
+
+
+@pytest.mark.parametrize("value", ["abc", "99999999999999999999999"])
+def test_a_malformed_filter_value_is_refused_not_a_crash(chief, value):
+    response = chief.get(LIST, {"company": value})
+
+    assert response.status_code == 302
+    assert response.url.endswith("?e=1")
+
+
+def test_search_by_title(chief):
+    ArticleFactory(title="OpenAI researchers advance alignment")
+    ArticleFactory(title="Intel ships a chip")
+
+    response = chief.get(LIST, {"q": "alignment"})
+
+    assert listed(response) == ["OpenAI researchers advance alignment"]
+
+
+def test_search_by_slug(chief):
+    ArticleFactory(title="One", slug="the-exact-slug")
+    ArticleFactory(title="Two")
+
+    assert listed(chief.get(LIST, {"q": "the-exact-slug"})) == ["One"]
+
+
+@pytest.mark.postgres
+def test_search_uses_the_full_text_index_with_a_prefix(chief):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    ArticleFactory(title="Reinforcement learning for models", takeaways=["Plain words."])
+    ArticleFactory(title="Something else", takeaways=["Mentions reinforcement too."])
+    ArticleFactory(title="Unrelated")
+
+    found = set(listed(chief.get(LIST, {"q": "reinforc"})))
+
+    assert found == {"Reinforcement learning for models", "Something else"}
+
+
+# Adding and changing
+
+
+def test_add_an_article_with_takeaways_tags_and_authors(chief, superuser):
+    company, tags = CompanyFactory(), [TagFactory(), TagFactory()]
+    data = form_data(
+        company=company,
+        tags=tags,
+        takeaways=[(None, "First."), (None, "Second."), (None, "Third.")],
+    )
+
+    response = chief.post(ADD, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    article = Article.objects.get(slug="anthropic-ships-a-new-model")
+    assert article.status == Status.DRAFT
+    assert article.company == company
+    assert set(article.tags.all()) == set(tags)
+    assert texts(article) == ["First.", "Second.", "Third."]
+    assert list(article.takeaways.values_list("position", flat=True)) == [0, 1, 2]
+    assert article.authors == ["Ada Lovelace", "Alan Turing"]
+    entry = LogEntry.objects.get(object_id=str(article.pk))
+    assert (entry.action_flag, entry.user) == (ADDITION, superuser)
+
+
+def test_add_published_publishes_through_the_service(chief):
+    data = form_data(company=CompanyFactory(), takeaways=[(None, "One.")], status="published")
+
+    chief.post(ADD, data)
+
+    article = Article.objects.get()
+    assert article.status == Status.PUBLISHED
+    assert article.published_at == dt.datetime(2026, 6, 18, 9, 30, tzinfo=dt.UTC)
+
+
+def test_the_add_form_prefills_the_slug_from_the_title_and_has_three_takeaway_rows(chief):
+    response = chief.get(ADD)
+
+    (prepopulated,) = response.context["adminform"].prepopulated_fields
+    assert prepopulated["field"].name == "slug"
+    assert [field.name for field in prepopulated["dependencies"]] == ["title"]
+    assert response.context["inline_admin_formsets"][0].formset.total_form_count() == 3
+
+
+def test_a_new_tag_can_be_added_from_the_article_form(editor_client):
+    html = editor_client.get(ADD).content.decode()
+
+    # The admin's "+" beside the tags: the tag's add form in a popup, chosen on return.
+    assert 'id="add_id_tag_list"' in html
+    assert "/admin/articles/tag/add/?_to_field=id&amp;_popup=1" in html
+
+
+def test_reorder_delete_and_append_takeaways(chief):
+    article = ArticleFactory(takeaways=["A", "B", "C"])
+    a, b, c = article.takeaways.order_by("position")
+    data = form_data(
+        company=article.company,
+        title=article.title,
+        slug=article.slug,
+        status="published",
+        existing=[(a, 2, "A", False), (b, 0, "B edited", False), (c, 1, "C", True)],
+        takeaways=[(None, "D"), (0, "E")],
+    )
+
+    response = chief.post(change_url(article), data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    # order: B (0), E (0, later on the page), A (2), D (blank: last); C deleted.
+    assert texts(article) == ["B edited", "E", "A", "D"]
+    assert list(article.takeaways.values_list("position", flat=True)) == [0, 1, 2, 3]
+    assert Takeaway.objects.filter(pk=a.pk, position=2).exists()  # ids kept
+    entry = LogEntry.objects.get(object_id=str(article.pk), action_flag=CHANGE)
+    assert "takeaway" in entry.get_change_message()
+
+
+def test_swapping_two_takeaways_does_not_collide(chief):
+    article = ArticleFactory(takeaways=["A", "B"])
+    a, b = article.takeaways.order_by("position")
+    data = form_data(
+        company=article.company,
+        title=article.title,
+        slug=article.slug,
+        status="published",
+        existing=[(a, 1, "A", False), (b, 0, "B", False)],
+    )
+
+    chief.post(change_url(article), data)
+
+    assert texts(article) == ["B", "A"]
+
+
+def test_change_form_shows_state_api_link_and_tags(chief):
+    tag = TagFactory(name="Generative AI")
+    article = ArticleFactory(tags=[tag], published_at=timezone.now() + dt.timedelta(days=1))
+
+    html = chief.get(change_url(article)).content.decode()
+
+    assert "newsroom-scheduled" in html
+    assert f'href="/api/v1/articles/{article.slug}/"' in html
+    assert "(staff only until published)" in html
+    assert f'<option value="{tag.pk}" selected>Generative AI</option>' in html
+
+
+def test_changing_tags_through_the_form(chief):
+    kept, dropped, added = TagFactory(), TagFactory(), TagFactory()
+    article = ArticleFactory(tags=[kept, dropped])
+    data = form_data(
+        company=article.company,
+        title=article.title,
+        slug=article.slug,
+        status="published",
+        tags=[kept, added],
+    )
+
+    chief.post(change_url(article), data)
+
+    assert set(article.tags.all()) == {kept, added}
+
+
+def test_unpublishing_through_the_form_keeps_the_planned_time(chief):
+    article = ArticleFactory()
+    planned = article.published_at
+    data = form_data(
+        company=article.company,
+        title=article.title,
+        slug=article.slug,
+        status="draft",
+        published_at_0=planned.date().isoformat(),
+        published_at_1=planned.time().isoformat(),
+    )
+
+    chief.post(change_url(article), data)
+
+    article.refresh_from_db()
+    assert article.status == Status.DRAFT
+    assert abs(article.published_at - planned) < dt.timedelta(seconds=1)
+
+
+@pytest.mark.postgres
+def test_saving_refreshes_the_search_vector(chief):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    article = ArticleFactory(title="Old title")
+    data = form_data(
+        company=article.company,
+        title="Quantum annealing",
+        slug=article.slug,
+        status="published",
+        takeaways=[(None, "Photonic interconnects.")],
+    )
+
+    chief.post(change_url(article), data)
+
+    found = Article.objects.filter(search_vector="photonic").filter(search_vector="annealing")
+    assert list(found) == [article]
+
+
+# Actions
+
+
+def act(client, action: str, articles, **extra):
+    return client.post(
+        LIST,
+        {"action": action, "_selected_action": [a.pk for a in articles], "index": 0} | extra,
+        follow=True,
+    )
+
+
+def test_publish_now(chief, superuser):
+    now = timezone.now()
+    draft = ArticleFactory(status=Status.DRAFT, published_at=now + dt.timedelta(days=3))
+    scheduled = ArticleFactory(published_at=now + dt.timedelta(days=3))
+    live = ArticleFactory(published_at=now - dt.timedelta(days=3))
+    live_since = live.published_at
+
+    response = act(chief, "publish_now", [draft, scheduled, live])
+
+    for article in (draft, scheduled, live):
+        article.refresh_from_db()
+        assert article.is_public
+    assert draft.published_at <= timezone.now()
+    assert scheduled.published_at <= timezone.now()
+    assert live.published_at == live_since  # "publish now" does not move a live article
+    assert "Published 2 articles. 1 was live already." in response.content.decode()
+    logged = LogEntry.objects.filter(user=superuser, action_flag=CHANGE)
+    assert {int(e.object_id) for e in logged} == {draft.pk, scheduled.pk}
+
+
+def test_unpublish(chief):
+    live = ArticleFactory()
+    draft = ArticleFactory(status=Status.DRAFT)
+
+    response = act(chief, "unpublish", [live, draft])
+
+    live.refresh_from_db()
+    assert live.status == Status.DRAFT
+    assert "Unpublished 1 article. 1 was drafts already." in response.content.decode()
+
+
+def test_publish_now_costs_the_same_few_queries_per_article(chief):
+    # Each article goes through the service (savepoint, lock, update, release); the page's own
+    # queries and the record (one bulk insert) do not grow.
+    def cost(rows: int) -> int:
+        articles = ArticleFactory.create_batch(rows, status=Status.DRAFT)
+        with CaptureQueriesContext(connection) as queries:
+            act(chief, "publish_now", articles)
+        return len(queries)
+
+    one, twenty = cost(1), cost(20)
+
+    assert twenty - one == 19 * 4
+    assert Article.objects.published().count() == 21

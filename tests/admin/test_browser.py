@@ -1,0 +1,111 @@
+"""A real browser (headless Chromium, driven by Playwright) on the live admin: an editor signs
+in, writes an article with three takeaways and a tag, publishes it, and the public API serves it.
+
+Chromium is Debian's `chromium` package (`apt-get install -y chromium`); without
+/usr/bin/chromium the test is skipped.
+"""
+
+import json
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.db import connections
+
+from articles.models import Article
+from tests.factories import CompanyFactory, StaffFactory, TagFactory
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "a-long-test-password"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install -y chromium)",
+    ),
+]
+
+
+@pytest.fixture
+def page(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread: Django's ORM, called from the
+    # test, would refuse to run next to it.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page()
+        page.set_default_timeout(20_000)
+        yield page
+        # While the loop runs, Django keeps this thread's connections apart (asgiref's Local
+        # acts as a context variable then): close the test's own, or the test database could
+        # not be dropped at the end.
+        connections.close_all()
+        browser.close()
+
+
+def choose(page, select_id: str, text: str) -> None:
+    """Pick `text` in the select2 box (the admin's autocomplete) that stands for `select_id`."""
+    page.click(f"#{select_id} + .select2 .select2-selection")
+    page.keyboard.type(text[:4])
+    page.click(f".select2-results__option:text-is('{text}')")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_editor_writes_and_publishes_an_article_the_api_then_serves(live_server, page, roles):
+    editor = StaffFactory(username="eddie", password=PASSWORD)
+    editor.groups.add(roles["Editors"])
+    CompanyFactory(name="Anthropic")
+    TagFactory(name="AI Safety", slug="ai-safety")
+    title = "Anthropic publishes a safety case"
+
+    # Sign in.
+    page.goto(f"{live_server.url}/admin/")
+    page.fill("#id_username", "eddie")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("text=BotBeat newsroom")
+
+    # Write the article: the slug follows the title, company and tag come from search boxes.
+    page.click("a[href='/admin/articles/article/add/']")
+    page.locator("#id_title").press_sequentially(title)
+    assert page.input_value("#id_slug") == "anthropic-publishes-a-safety-case"
+    choose(page, "id_company", "Anthropic")
+    page.select_option("#id_category", "research")
+    choose(page, "id_tag_list", "AI Safety")
+    page.fill("#id_summary", "Anthropic describes how it argues a model is safe to deploy.")
+    for i, text in enumerate(["Safety cases.", "Evidence, not vibes.", "Third parties check."]):
+        page.fill(f"#id_takeaways-{i}-text", text)
+    page.click("input[name=_save]")
+    page.wait_for_selector(".messagelist .success")
+    article = Article.objects.get(slug="anthropic-publishes-a-safety-case")
+    assert "Draft" in page.inner_text(f"tr:has(input.action-select[value='{article.pk}'])")
+
+    # Publish it from the list.
+    page.check(f"input.action-select[value='{article.pk}']")
+    page.select_option("select[name=action]", "publish_now")
+    page.click("button[name=index]")
+    page.wait_for_selector("text=Published 1 article.")
+    assert "Published" in page.inner_text(f"tr:has(input.action-select[value='{article.pk}'])")
+
+    # The public API serves it, takeaways in order.
+    url = f"{live_server.url}/api/v1/articles/{article.slug}/"
+    with urllib.request.urlopen(url) as response:
+        status, body = response.status, json.load(response)
+    assert status == 200
+    assert body["title"] == title
+    assert body["takeaways"] == ["Safety cases.", "Evidence, not vibes.", "Third parties check."]
+    assert [tag["slug"] for tag in body["tags"]] == ["ai-safety"]
+    assert body["company"]["name"] == "Anthropic"

@@ -1,0 +1,158 @@
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
+
+from articles.models import Status
+from tests.admin.conftest import client_for, roles_migration
+from tests.factories import ArticleFactory, CommentFactory, CompanyFactory, StaffFactory, TagFactory
+
+EDITORS = {
+    f"{app}.{verb}_{model}"
+    for app, model in [
+        ("articles", "article"),
+        ("articles", "takeaway"),
+        ("articles", "tag"),
+        ("articles", "articletag"),
+        ("companies", "company"),
+    ]
+    for verb in ("add", "change", "delete", "view")
+}
+MODERATORS = {
+    "comments.view_comment",
+    "comments.change_comment",
+    "comments.deactivate_commenter",
+    "articles.view_article",
+}
+
+
+def permissions(group_name: str) -> set[str]:
+    group = Group.objects.get(name=group_name)
+    return {
+        f"{p.content_type.app_label}.{p.codename}"
+        for p in group.permissions.select_related("content_type")
+    }
+
+
+def index(client) -> dict[str, list[str]]:
+    """The admin index as its user sees it: app label -> model names."""
+    response = client.get("/admin/")
+    assert response.status_code == 200
+    return {
+        app["app_label"]: sorted(model["object_name"] for model in app["models"])
+        for app in response.context["app_list"]
+    }
+
+
+def test_the_migration_made_both_roles_with_exactly_their_permissions(db):
+    # No fixture: what `migrate` left in the test database.
+    assert permissions("Editors") == EDITORS
+    assert permissions("Moderators") == MODERATORS
+
+
+def test_syncing_the_roles_again_resets_them(db):
+    editors = Group.objects.get(name="Editors")
+    editors.permissions.add(Permission.objects.get(codename="change_comment"))
+
+    roles_migration.roles_sync(apps, None)
+
+    assert permissions("Editors") == EDITORS
+    assert Group.objects.filter(name__in=["Editors", "Moderators"]).count() == 2
+
+
+def test_editor_index_shows_newsroom_content_not_comments(editor_client):
+    assert index(editor_client) == {
+        "articles": ["Article", "Tag"],
+        "companies": ["Company"],
+    }
+
+
+def test_moderator_index_shows_comments_and_articles_to_read(moderator_client):
+    assert index(moderator_client) == {
+        "admin": ["LogEntry"],
+        "articles": ["Article"],
+        "comments": ["Comment"],
+    }
+
+
+def test_staff_without_a_role_sees_an_empty_admin(db):
+    client = client_for(StaffFactory())
+
+    response = client.get("/admin/")
+
+    assert response.context["app_list"] == []
+    assert "You don\u2019t have permission to view or edit anything." in response.content.decode()
+    for url in (
+        "/admin/articles/article/",
+        "/admin/articles/tag/",
+        "/admin/companies/company/",
+        "/admin/comments/comment/",
+        "/admin/auth/user/",
+        "/admin/admin/logentry/",
+    ):
+        assert client.get(url).status_code == 403, url
+
+
+def test_editor_changes_articles_and_not_comments(editor_client):
+    article = ArticleFactory(status=Status.DRAFT)
+    comment = CommentFactory()
+
+    assert editor_client.get(f"/admin/articles/article/{article.pk}/change/").status_code == 200
+    assert editor_client.get("/admin/articles/article/add/").status_code == 200
+    assert editor_client.get(f"/admin/articles/tag/{TagFactory().pk}/change/").status_code == 200
+    company = CompanyFactory()
+    assert editor_client.get(f"/admin/companies/company/{company.pk}/change/").status_code == 200
+    response = editor_client.post(
+        "/admin/articles/article/",
+        {"action": "publish_now", "_selected_action": [article.pk], "index": 0},
+    )
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert article.status == Status.PUBLISHED
+
+    assert editor_client.get("/admin/comments/comment/").status_code == 403
+    assert editor_client.get(f"/admin/comments/comment/{comment.pk}/change/").status_code == 403
+    assert (
+        editor_client.post(
+            f"/admin/comments/comment/{comment.pk}/change/", {"status": "hidden"}
+        ).status_code
+        == 403
+    )
+    assert editor_client.get("/admin/auth/user/").status_code == 403
+
+
+def test_moderator_changes_comments_and_only_reads_articles(moderator_client):
+    article = ArticleFactory(status=Status.DRAFT, title="Untouched")
+    comment = CommentFactory()
+
+    assert moderator_client.get("/admin/comments/comment/").status_code == 200
+    moderator_client.post(f"/admin/comments/comment/{comment.pk}/change/", {"status": "hidden"})
+    comment.refresh_from_db()
+    assert comment.status == "hidden"
+
+    page = moderator_client.get(f"/admin/articles/article/{article.pk}/change/")
+    assert page.status_code == 200
+    assert page.context["has_change_permission"] is False  # read-only
+    assert (
+        moderator_client.post(
+            f"/admin/articles/article/{article.pk}/change/", {"title": "Defaced"}
+        ).status_code
+        == 403
+    )
+    response = moderator_client.post(
+        "/admin/articles/article/",
+        {"action": "publish_now", "_selected_action": [article.pk], "index": 0},
+    )
+    assert response.status_code in {200, 302}  # no such action for them: nothing happens
+    article.refresh_from_db()
+    assert (article.status, article.title) == (Status.DRAFT, "Untouched")
+    assert moderator_client.get("/admin/articles/article/add/").status_code == 403
+    assert moderator_client.get("/admin/articles/tag/").status_code == 403
+    assert moderator_client.get("/admin/companies/company/").status_code == 403
+    assert moderator_client.get("/admin/auth/user/").status_code == 403
+
+
+def test_a_moderator_reading_an_article_sees_its_tags(moderator_client):
+    article = ArticleFactory(tags=[TagFactory(name="AI Safety"), TagFactory(name="Robotics")])
+
+    html = moderator_client.get(f"/admin/articles/article/{article.pk}/change/").content.decode()
+
+    assert "AI Safety, Robotics" in html
