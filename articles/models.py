@@ -179,6 +179,8 @@ class Article(models.Model):
                 name="article_category_feed",
                 condition=Q(status=Status.PUBLISHED),
             ),
+            # the admin's article list and the staff's feed, drafts and scheduled included
+            models.Index(fields=["-published_at", "-id"], name="article_admin_newest"),
             # q: ranked full-text search (PostgreSQL; skipped on SQLite by the migration)
             GinIndex(fields=["search_vector"], name="article_search_gin"),
         ]
@@ -194,8 +196,14 @@ class Article(models.Model):
 class ArticleTag(models.Model):
     """The article-tag link, explicit so that its indexes are named and serve our queries."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="article_tags")
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="article_tags")
+    # No single-column indexes: article_tag_unique (article, tag) and article_tag_by_tag
+    # (tag, article) serve both directions.
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="article_tags", db_index=False
+    )
+    tag = models.ForeignKey(
+        Tag, on_delete=models.CASCADE, related_name="article_tags", db_index=False
+    )
 
     class Meta:
         constraints = [
