@@ -233,3 +233,46 @@ def test_panel_query_counts_do_not_grow_with_limit(api, django_assert_num_querie
         api.get(f"/api/v1/articles/{article.slug}/suggested/", {"limit": 1})
     with django_assert_num_queries(6):
         api.get(f"/api/v1/articles/{article.slug}/suggested/", {"limit": 20})
+
+
+@pytest.mark.parametrize("budget", [1, 4, 10_000])
+def test_suggested_ranking_matches_a_brute_force_ranking(api, monkeypatch, budget):
+    """The shortcut over rare tags (articles.selectors._rank_related) changes nothing."""
+    import random
+
+    from articles import selectors
+
+    monkeypatch.setattr(selectors, "RARE_TAGS_BUDGET", budget)
+    rng = random.Random(7)
+    companies = [CompanyFactory() for _ in range(3)]
+    tags = [TagFactory() for _ in range(10)]
+    articles = []
+    for i in range(50):
+        # A long tail: low-numbered tags are common.
+        chosen = {t for t in tags if rng.random() < 0.6 / (tags.index(t) + 1) ** 0.7}
+        articles.append(
+            ArticleFactory(
+                company=rng.choice(companies),
+                category=rng.choice([Category.RESEARCH, Category.FUNDING]),
+                tags=list(chosen),
+                published_at=hours_ago(rng.randrange(1, 20)),
+            )
+        )
+    links = {a.pk: {t.pk for t in a.tags.all()} for a in articles}
+    counts = {t.pk: sum(t.pk in ts for ts in links.values()) for t in tags}
+
+    for article in articles[:10]:
+        mine = links[article.pk]
+        scored = []
+        for other in articles:
+            shared = mine & links[other.pk]
+            if other.company_id == article.company_id or not shared:
+                continue
+            score = sum(selectors.TAG_WEIGHT_SCALE // counts[t] for t in shared)
+            key = (score, other.category == article.category, other.published_at, other.pk)
+            scored.append((key, other.slug))
+        expected = [slug for _, slug in sorted(scored, reverse=True)][:5]
+
+        got = panel(api, article, "suggested", limit=5)
+
+        assert got[: len(expected)] == expected
