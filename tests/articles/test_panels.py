@@ -247,7 +247,7 @@ def test_suggested_ranking_matches_a_brute_force_ranking(api, monkeypatch, budge
     companies = [CompanyFactory() for _ in range(3)]
     tags = [TagFactory() for _ in range(10)]
     articles = []
-    for i in range(50):
+    for _ in range(50):
         # A long tail: low-numbered tags are common.
         chosen = {t for t in tags if rng.random() < 0.6 / (tags.index(t) + 1) ** 0.7}
         articles.append(
