@@ -52,7 +52,7 @@ PROBLEM_403_CSRF_DESCRIPTION = (
 )
 PROBLEM_415 = OpenApiResponse(
     ProblemSerializer,
-    description="The body is not `application/json` (`unsupported_media_type`).",
+    description="The body is not `application/json` in UTF-8 (`unsupported_media_type`).",
 )
 PROBLEM_429 = OpenApiResponse(
     ProblemSerializer,

@@ -3,7 +3,7 @@ import unicodedata
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from rest_framework import serializers
 
 from accounts.models import DISPLAY_NAME_MAX_LENGTH, display_name_of
@@ -22,9 +22,36 @@ username_validator = RegexValidator(
 )
 
 
+# The rules on characters, as patterns, so that the schema states them (drf-spectacular turns
+# a field's first RegexValidator into its `pattern`) with the codes the API has always used.
+# DRF refuses NUL with a validator the schema cannot describe: NO_NUL says the same.
+NO_NUL = RegexValidator(
+    r"^[^\x00]*\Z", "Null characters are not allowed.", code="null_characters_not_allowed"
+)
+# Control characters (Unicode category Cc), newlines and tabs allowed: multi-line text.
+NO_CONTROL_CHARACTERS_IN_TEXT = RegexValidator(
+    r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*\Z",
+    "Control characters are not allowed (newlines and tabs are).",
+    code="control_characters",
+)
+# Control characters, none allowed: one line (a display name).
+NO_CONTROL_CHARACTERS = RegexValidator(
+    r"^[^\x00-\x1f\x7f-\x9f]*\Z", "Control characters are not allowed.", code="control_characters"
+)
+
+
 class StrictCharField(serializers.CharField):
     """A string, and only a string: DRF's CharField also takes numbers and turns them into text,
-    which the schema (`type: string`) does not announce."""
+    which the schema (`type: string`) does not announce. Its refusal of NUL is in the schema
+    too, as a pattern, unless the field has a pattern of its own."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if not any(isinstance(v, RegexValidator) for v in self.validators):
+            self.validators = [
+                NO_NUL if isinstance(v, ProhibitNullCharactersValidator) else v
+                for v in self.validators
+            ]
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -85,6 +112,7 @@ class RegisterSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=DISPLAY_NAME_MAX_LENGTH,
+        validators=[NO_CONTROL_CHARACTERS],
         help_text="Optional: the name shown with the reader's comments (default: the username).",
     )
 

@@ -52,7 +52,10 @@ class StrictQueryParamsOnWritesMixin(StrictQueryParamsMixin):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if request.method not in {"GET", "HEAD", "OPTIONS"}:
+        # A method the view does not serve is a 405 (dispatch answers it after initial()),
+        # whatever its query says.
+        method = request.method.lower()
+        if method not in {"get", "head", "options"} and hasattr(self, method):
             check_query_params(request, set(), set())
 
 

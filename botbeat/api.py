@@ -76,6 +76,19 @@ def problem_response(description: str) -> OpenApiResponse:
     return OpenApiResponse(ProblemSerializer, description=description)
 
 
+def form_errors(form) -> dict[str, list]:
+    """A form's errors with their codes (`invalid_choice`, `out_of_range`, ...): its plain
+    messages would all become `invalid` in the problem's `errors`."""
+    return {
+        field: [
+            serializers.ErrorDetail(message, code=error.code or "invalid")
+            for error in errors
+            for message in error.messages
+        ]
+        for field, errors in form.errors.as_data().items()
+    }
+
+
 class StrictFilterBackend(DjangoFilterBackend):
     """django-filter, keeping the validated filterset on the view for pagination to read."""
 
@@ -84,7 +97,7 @@ class StrictFilterBackend(DjangoFilterBackend):
         if filterset is None:
             return queryset
         if not filterset.is_valid() and self.raise_exception:
-            raise ValidationError(filterset.errors)
+            raise ValidationError(form_errors(filterset.form))
         view.filterset = filterset
         return filterset.qs
 

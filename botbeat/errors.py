@@ -8,14 +8,21 @@
 DRF's exceptions go through `exception_handler`; Django's own 404 and 500 (unknown URLs, crashes
 outside a view) go through `handler404` and `handler500` below, which answer the same shape under
 `/api/` and Django's HTML pages elsewhere.
+
+The database being unreachable, or a statement cancelled by its timeout, is not a bug but an
+outage: it answers 503 with `Retry-After` (code `database_unavailable` or `database_timeout`),
+never 500, wherever it happens (a view, a middleware, the admin).
 """
 
 import logging
+import sys
 from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from psycopg import errors as pg_errors
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -23,6 +30,8 @@ from rest_framework.views import set_rollback
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+# How long a client should wait after a 503: about a database restart's or failover's length.
+RETRY_AFTER_SECONDS = 5
 
 
 def flatten_errors(detail, field: str | None = None) -> list[dict]:
@@ -74,8 +83,48 @@ def _summary(errors: list[dict]) -> str:
     return " ".join(parts)[:1000] or "Invalid input."
 
 
+# SQLite's OperationalError also means a bad query ("no such table"): only these are outages.
+SQLITE_OUTAGES = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL")
+
+
+def database_outage(exc: BaseException | None) -> tuple[str, str] | None:
+    """`(code, detail)` when `exc` says the database is unreachable or cancelled a statement,
+    else None.
+
+    PostgreSQL: Django's OperationalError and InterfaceError, which wrap psycopg's (a refused
+    or dropped connection, the server shutting down, QueryCanceled from the statement timeout).
+    Errors of the query itself (IntegrityError, DataError, ProgrammingError) are bugs: 500.
+    """
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return None
+    cause = exc.__cause__
+    sqlite_error = getattr(cause, "sqlite_errorname", None)
+    if sqlite_error is not None and not sqlite_error.startswith(SQLITE_OUTAGES):
+        return None
+    if isinstance(cause, pg_errors.QueryCanceled):
+        return "database_timeout", "The request took too long and was cancelled: try again."
+    return "database_unavailable", "The service is briefly unavailable: try again shortly."
+
+
+def outage_problem(code: str, detail: str, instance: str) -> dict:
+    return problem(503, code=code, detail=detail, instance=instance)
+
+
 def exception_handler(exc, context):
     """DRF's exception handler, answering every error as a problem document."""
+    request = context.get("request")
+    instance = request.path if request is not None else ""
+    outage = database_outage(exc)
+    if outage is not None:
+        # One line, not a traceback per request: during an outage every request ends here.
+        logger.error("%s: %s: %s", outage[0], instance, str(exc).strip().splitlines()[0])
+        set_rollback()
+        return Response(
+            outage_problem(*outage, instance=instance),
+            status=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            content_type=PROBLEM_CONTENT_TYPE,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -83,8 +132,6 @@ def exception_handler(exc, context):
     if not isinstance(exc, exceptions.APIException):
         return None  # a crash: Django logs it and handler500 answers
 
-    request = context.get("request")
-    instance = request.path if request is not None else ""
     headers = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
@@ -121,15 +168,22 @@ def exception_handler(exc, context):
     )
 
 
+# The JSON endpoints outside /api/: the health probes (botbeat/health.py).
+PROBE_PATHS = {"/healthz", "/readyz"}
+
+
 def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith("/api/") or request.path in PROBE_PATHS
 
 
-def problem_response(request: HttpRequest, status: int, code: str, detail: str) -> JsonResponse:
+def problem_response(
+    request: HttpRequest, status: int, code: str, detail: str, headers: dict | None = None
+) -> JsonResponse:
     return JsonResponse(
         problem(status, code=code, detail=detail, instance=request.path),
         status=status,
         content_type=PROBLEM_CONTENT_TYPE,
+        headers=headers,
     )
 
 
@@ -140,6 +194,19 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
+    # Django calls this while handling the exception, the one a middleware raised included
+    # (a session read with the database down): an outage is told apart from a crash here.
+    outage = database_outage(sys.exc_info()[1])
+    if outage is not None:
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if _is_api(request):
+            return problem_response(request, 503, *outage, headers=headers)
+        return HttpResponse(
+            "<!doctype html><title>503 Service Unavailable</title>"
+            "<h1>Service Unavailable</h1><p>Try again in a few seconds.</p>",
+            status=503,
+            headers=headers,
+        )
     if _is_api(request):
         return problem_response(request, 500, "server_error", "An unexpected error occurred.")
     return defaults.server_error(request)

@@ -1,7 +1,51 @@
-"""HTTP caching headers for the API."""
+"""The API's HTTP plumbing: the request body limit and caching headers."""
 
 from django.conf import settings
 from django.utils.cache import patch_cache_control, patch_vary_headers
+
+from botbeat.errors import problem_response
+
+
+class RequestBodyLimitMiddleware:
+    """Refuse an API request body larger than API_MAX_BODY_BYTES (413), before anything reads
+    or parses it: the parsers then never hold more than that in memory.
+
+    The check is on `Content-Length`, which the WSGI server bounds the body with: Django reads
+    no further than it declares. A body sent without it (`Transfer-Encoding: chunked`) would be
+    read as empty, so it is refused with 411 rather than misread.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            refusal = self.refusal(request)
+            if refusal is not None:
+                return refusal
+        return self.get_response(request)
+
+    @staticmethod
+    def refusal(request):
+        raw = request.META.get("CONTENT_LENGTH") or ""
+        if not raw:
+            if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+                return problem_response(
+                    request, 411, "length_required", "Send the body with a Content-Length."
+                )
+            return None
+        if not (raw.isascii() and raw.isdigit()):
+            return problem_response(
+                request, 400, "bad_request", "Content-Length is not a byte count."
+            )
+        if int(raw) > settings.API_MAX_BODY_BYTES:
+            return problem_response(
+                request,
+                413,
+                "payload_too_large",
+                f"The request body is larger than {settings.API_MAX_BODY_BYTES} bytes.",
+            )
+        return None
 
 
 class CacheControlMiddleware:

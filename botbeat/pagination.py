@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 from collections import OrderedDict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.paginator import InvalidPage
@@ -87,7 +87,9 @@ class Keyset:
                 parsed = datetime.fromisoformat(value)
                 if parsed.tzinfo is None:
                     raise ValueError("naive timestamp")
-                values.append(parsed)
+                # In UTC, as the database compares it: an offset can leave the year range
+                # (0001-01-01T00:00+14:00), an OverflowError here rather than in the query.
+                values.append(parsed.astimezone(UTC))
             else:
                 if not isinstance(value, int) or isinstance(value, bool):
                     raise ValueError("not an integer")

@@ -1,25 +1,92 @@
 """drf-spectacular postprocessing: what every operation shares, said once.
 
 - Errors are served as `application/problem+json`, not `application/json`.
-- Every GET carries `ETag` and `Cache-Control`, takes `If-None-Match`, and may answer 304.
+- Every operation answers 406 when `Accept` excludes JSON.
+- Every API operation may answer 503 with `Retry-After` while the database is unreachable.
+- Every API operation that takes a body refuses one over API_MAX_BODY_BYTES (413) or sent
+  without a Content-Length (411), before reading it (botbeat.middleware).
+- Every API GET carries `ETag` and `Cache-Control`, takes `If-None-Match`, and may answer 304.
+  The health probes outside /api/ are never cached: they document their own answers.
+- A PATCH body (`Patched...` components) has at least one property.
 """
 
+from django.conf import settings
+
+from botbeat.errors import RETRY_AFTER_SECONDS
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 
 def postprocess(result, generator, request, public):
-    for item in result.get("paths", {}).values():
+    for path, item in result.get("paths", {}).items():
         for method, operation in item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
+            responses.setdefault(
+                "406",
+                problem_answer(
+                    "`Accept` names no type this operation serves (`not_acceptable`): it "
+                    "serves `application/json`."
+                ),
+            )
+            if path.startswith("/api/"):
+                document_outage(responses)
+                if "requestBody" in operation:
+                    document_body_limit(responses)
+                    if method == "patch":  # at least one field: a body is required
+                        operation["requestBody"]["required"] = True
+                if method == "get":
+                    document_conditional_get(operation)
             for status, response in responses.items():
                 content = response.get("content", {})
                 if status[0] in "45" and "application/json" in content:
                     content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
-            if method == "get":
-                document_conditional_get(operation)
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        # A PATCH body changes at least one field: `{}` is a 400 (`required`), so say it.
+        if name.startswith("Patched") and component.get("type") == "object":
+            component.setdefault("minProperties", 1)
     return result
+
+
+def problem_answer(description: str, headers: dict | None = None) -> dict:
+    answer = {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF}}}
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+def document_outage(responses: dict) -> None:
+    responses.setdefault(
+        "503",
+        problem_answer(
+            "The database is unreachable (`database_unavailable`) or the request ran past the "
+            "statement timeout (`database_timeout`): retry after `Retry-After` seconds.",
+            {
+                "Retry-After": {
+                    "description": f"Seconds to wait before retrying ({RETRY_AFTER_SECONDS}).",
+                    "schema": {"type": "integer"},
+                }
+            },
+        ),
+    )
+
+
+def document_body_limit(responses: dict) -> None:
+    responses.setdefault(
+        "411",
+        problem_answer(
+            "The body came without a `Content-Length` (`length_required`), e.g. chunked."
+        ),
+    )
+    responses.setdefault(
+        "413",
+        problem_answer(
+            f"The body is larger than {settings.API_MAX_BODY_BYTES} bytes "
+            "(`payload_too_large`): refused before it is read."
+        ),
+    )
 
 
 def document_conditional_get(operation: dict) -> None:

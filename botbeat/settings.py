@@ -6,11 +6,14 @@ PostgreSQL, `SECRET_KEY`, `ALLOWED_HOSTS`, and so on (README, "Environment").
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -64,6 +67,21 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+ORIGIN_PATTERN = re.compile(r"https?://[^/\s?#]+")
+
+
+def env_origins(name: str) -> list[str]:
+    """Comma-separated origins (`https://botbeat.example,https://m.botbeat.example`): a scheme and
+    a host (and port), no path and no trailing slash, which browsers would never match."""
+    origins = env_list(name, [])
+    for origin in origins:
+        if not ORIGIN_PATTERN.fullmatch(origin):
+            raise ImproperlyConfigured(
+                f"{name}: {origin!r} is not an origin (use https://host[:port], no path)."
+            )
+    return origins
+
+
 DEBUG = env_bool("DEBUG", default=False)
 
 # A development key so that a fresh clone runs; the production entry points (wsgi.py, asgi.py)
@@ -82,6 +100,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "corsheaders",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -95,7 +114,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Security headers (HSTS, nosniff, Referrer-Policy, COOP, X-Frame-Options, CSP) and the
+    # HTTPS redirect, on every answer, the ones the middleware below produce included.
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Above everything that may answer by itself (the body limit, the response cache), so that a
+    # browser on an allowed origin can read those answers too.
+    "corsheaders.middleware.CorsMiddleware",
+    # Refuses oversized API bodies (413) before anything reads them (botbeat/middleware.py).
+    "botbeat.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before sessions and DRF: a hit costs one cache round trip (botbeat/cache.py).
     "botbeat.cache.ResponseCacheMiddleware",
@@ -104,7 +132,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Outermost of the two: sees the final response, after the ETag is set.
     "botbeat.middleware.CacheControlMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
@@ -115,10 +142,13 @@ ROOT_URLCONF = "botbeat.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Before the apps' templates: botbeat's versions of drf-spectacular's Swagger UI and ReDoc
+        # pages, which carry the CSP nonce and load nothing from a CDN.
+        "DIRS": [BASE_DIR / "botbeat" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
+                "django.template.context_processors.csp",
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -133,10 +163,31 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         # Persistent connections: opening a PostgreSQL connection costs more than most queries.
+        # The health check (one `SELECT 1` at a request's first query) drops a connection the
+        # database closed meanwhile (a restart, a failover), so workers recover by themselves.
         conn_max_age=env_int("CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }
+# Outages must cost a request seconds, not a worker: while PostgreSQL is unreachable a request
+# fails after DATABASE_CONNECT_TIMEOUT seconds and answers 503 (botbeat/errors.py); a statement
+# running longer than DATABASE_STATEMENT_TIMEOUT_MS (waiting for a lock included) is cancelled
+# by the server and answers 503 too. 0 turns the statement timeout off: manage.py makes that the
+# default for management commands (migrate, import_articles, generate_fake), whose long
+# statements are intended.
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 3)
+DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 5000)
+if DATABASE_CONNECT_TIMEOUT < 1 or DATABASE_STATEMENT_TIMEOUT_MS < 0:
+    raise ImproperlyConfigured(
+        "DATABASE_CONNECT_TIMEOUT must be 1 or more and DATABASE_STATEMENT_TIMEOUT_MS 0 or more."
+    )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    if DATABASE_STATEMENT_TIMEOUT_MS:
+        # libpq's `options`: sent with the connection, so it costs no query.
+        _timeout = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"
+        _options["options"] = f"{_options.get('options', '')} {_timeout}".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -191,6 +242,12 @@ STORAGES = {
 # and the tests need no collectstatic step. A deployment may run collectstatic and turn it off.
 WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", default=True)
 
+# The largest request body the API reads, in bytes: anything bigger is refused with 413 before it
+# is read (botbeat.middleware.RequestBodyLimitMiddleware). A comment is at most 5,000 characters,
+# 20 KB of UTF-8 at worst. Outside the API (the admin's forms) Django's own limit applies.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
+
 # Anonymous public GETs may be cached this long by browsers (max-age) and by a CDN (s-maxage).
 API_CACHE_MAX_AGE = env_int("API_CACHE_MAX_AGE", 30)
 API_CACHE_S_MAXAGE = env_int("API_CACHE_S_MAXAGE", 60)
@@ -205,7 +262,7 @@ if BENCHMARK_CEILING_BYTES is not None and BENCHMARK_CEILING_BYTES < 0:
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["botbeat.parsers.StrictJSONParser"],
     # The bearer token first: its scheme is the `WWW-Authenticate` challenge of every 401. The
     # session (with CSRF on unsafe methods) serves the browser frontend.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -243,7 +300,13 @@ SPECTACULAR_SETTINGS = {
         "The JSON API of BotBeat, a news site about the AI industry.\n\n"
         "Every error, 4xx and 5xx, is a `Problem` (RFC 9457 problem details) served as "
         "`application/problem+json`. Query parameters are strict: unknown, repeated "
-        "single-valued, empty or out-of-range parameters answer 400."
+        "single-valued, empty or out-of-range parameters answer 400.\n\n"
+        f"Request bodies are JSON in UTF-8, at most {API_MAX_BODY_BYTES} bytes "
+        f"({API_MAX_BODY_BYTES // 1024} KiB) with a `Content-Length`: a larger one is refused "
+        "with 413 before it is read. While the database is unreachable, or when a request runs "
+        "past the statement timeout, operations answer 503 with `Retry-After`.\n\n"
+        "`GET /healthz` (liveness) and `GET /readyz` (readiness: the database and the cache) "
+        "serve load balancers and orchestrators."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -264,6 +327,8 @@ SPECTACULAR_SETTINGS = {
         "ArticleStatusEnum": "articles.models.Status",
         "CommentStatusEnum": "comments.models.Comment.Status",
         "CommentModerationStatusEnum": "comments.serializers.MODERATION_STATUS_CHOICES",
+        "HealthOkEnum": "botbeat.health.OK",
+        "HealthStateEnum": "botbeat.health.STATES",
     },
 }
 
@@ -273,3 +338,54 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# HTTPS. Behind a reverse proxy or load balancer that terminates TLS and says so with
+# `X-Forwarded-Proto: https` (it must overwrite that header when a client sends it), set
+# BEHIND_TLS_PROXY=true: the site is then HTTPS-only (redirect, HSTS, cookies marked Secure).
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = BEHIND_TLS_PROXY
+# Load balancers and orchestrators probe over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = BEHIND_TLS_PROXY
+# Sent over HTTPS only. One year, subdomains and preload by default: every BotBeat host is
+# HTTPS-only; lower SECURE_HSTS_SECONDS while trying HTTPS out (a browser remembers it).
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if BEHIND_TLS_PROXY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", BEHIND_TLS_PROXY)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", BEHIND_TLS_PROXY)
+
+# Security headers on every answer (SecurityMiddleware, XFrameOptionsMiddleware): Django's
+# defaults, said here because they are part of the contract (tests/hardening/test_deploy.py).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy, on every answer: it matters for the HTML pages (the admin, Swagger
+# UI and ReDoc, all served from here), whose scripts and inline styles carry the request's nonce.
+# ReDoc needs more (inline styles it injects, a worker from a blob: URL): botbeat/urls.py widens
+# the policy for that page alone.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# CORS (django-cors-headers), for the web frontends on other origins: CORS_ALLOWED_ORIGINS lists
+# them. Bearer tokens need no cookies; a frontend that signs in with the session cookie across
+# origins needs CORS_ALLOW_CREDENTIALS=true, and then its origin is trusted for CSRF too.
+CORS_ALLOWED_ORIGINS = env_origins("CORS_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_HEADERS = (*default_headers, "if-none-match")
+CORS_EXPOSE_HEADERS = ["ETag", "Location", "Retry-After", "WWW-Authenticate"]
+CORS_ALLOW_CREDENTIALS = env_bool("CORS_ALLOW_CREDENTIALS", default=False)
+CSRF_TRUSTED_ORIGINS = CORS_ALLOWED_ORIGINS if CORS_ALLOW_CREDENTIALS else []
+CORS_PREFLIGHT_MAX_AGE = 3600

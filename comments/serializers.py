@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import display_name_of
-from accounts.serializers import StrictCharField
+from accounts.serializers import NO_CONTROL_CHARACTERS_IN_TEXT, StrictCharField
 from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, Comment
 from comments.services import body_clean
 
@@ -108,6 +108,7 @@ class CommentSerializer(serializers.ModelSerializer):
 class CommentCreateSerializer(serializers.Serializer):
     body = StrictCharField(
         max_length=BODY_MAX_LENGTH,
+        validators=[NO_CONTROL_CHARACTERS_IN_TEXT],
         help_text=f"Plain text, 1 to {BODY_MAX_LENGTH} characters once trimmed; newlines kept.",
     )
     parent = StrictIntegerField(
@@ -138,6 +139,7 @@ class CommentUpdateSerializer(serializers.Serializer):
     body = StrictCharField(
         required=False,
         max_length=BODY_MAX_LENGTH,
+        validators=[NO_CONTROL_CHARACTERS_IN_TEXT],
         help_text="The author's new text (sets `edited_at`); the same rules as when posting.",
     )
     status = serializers.ChoiceField(

@@ -90,6 +90,19 @@ PROBLEM_404_COMMENT = OpenApiResponse(
 )
 
 
+ARTICLE_SLUG = OpenApiParameter(
+    "slug",
+    {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$", "maxLength": 200},
+    OpenApiParameter.PATH,
+    description="The article's slug.",
+)
+COMMENT_ID = OpenApiParameter(
+    "id",
+    {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+    OpenApiParameter.PATH,
+    description="The comment's id.",
+)
+
 LOCATION = OpenApiParameter(
     "Location",
     OpenApiTypes.URI,
@@ -108,7 +121,7 @@ def thread_context(request) -> dict:
         operation_id="articles_comments_list",
         summary="An article's comments, threaded",
         description=THREAD_DESCRIPTION,
-        parameters=[WWW_AUTHENTICATE],
+        parameters=[ARTICLE_SLUG, WWW_AUTHENTICATE],
         responses={200: CommentSerializer(many=True), 400: PROBLEM_400, 404: PROBLEM_404},
     ),
     post=extend_schema(
@@ -121,7 +134,7 @@ def thread_context(request) -> dict:
             + throttle_note("THROTTLE_COMMENT_POST", "user")
         ),
         request=CommentCreateSerializer,
-        parameters=[LOCATION, RETRY_AFTER, WWW_AUTHENTICATE],
+        parameters=[ARTICLE_SLUG, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE],
         responses={
             201: CommentSerializer,
             400: PROBLEM_400_POST,
@@ -190,7 +203,7 @@ class ArticleCommentsView(StrictQueryParamsOnWritesMixin, generics.ListCreateAPI
             "The public sees a visible comment, or a withheld one that has visible replies (with "
             "`body` and `author` null). Staff see every comment."
         ),
-        parameters=[WWW_AUTHENTICATE],
+        parameters=[COMMENT_ID, WWW_AUTHENTICATE],
         responses={200: CommentSerializer, 400: PROBLEM_400, 404: PROBLEM_404_COMMENT},
     ),
     patch=extend_schema(
@@ -203,7 +216,7 @@ class ArticleCommentsView(StrictQueryParamsOnWritesMixin, generics.ListCreateAPI
             "comment); either all is applied or nothing."
         ),
         request=CommentUpdateSerializer,
-        parameters=[WWW_AUTHENTICATE],
+        parameters=[COMMENT_ID, WWW_AUTHENTICATE],
         responses={
             200: CommentSerializer,
             400: PROBLEM_400_PATCH,
@@ -221,7 +234,7 @@ class ArticleCommentsView(StrictQueryParamsOnWritesMixin, generics.ListCreateAPI
             "hang under it, it keeps its place in the thread with `body` and `author` null; "
             "otherwise it is gone (404). Deleting it again answers 204 too."
         ),
-        parameters=[WWW_AUTHENTICATE],
+        parameters=[COMMENT_ID, WWW_AUTHENTICATE],
         responses={
             204: OpenApiResponse(description="Removed."),
             400: PROBLEM_400_QUERY,
