@@ -39,7 +39,11 @@ class ModerationResult:
     refused: int = 0  # removed by their authors: nobody moderates those
 
 
-def _record(*, moderator: AbstractBaseUser, comments: list[Comment], message: str) -> None:
+def record_moderation(
+    *, moderator: AbstractBaseUser, comments: list[Comment], message: str
+) -> None:
+    """Write each comment's moderation into the admin's log (who, when, what): the admin's
+    actions and the API's PATCH alike."""
     if comments:
         LogEntry.objects.log_actions(
             user_id=moderator.pk, queryset=comments, action_flag=CHANGE, change_message=message
@@ -71,7 +75,7 @@ def _moderate(*, service, comments, moderator, wanted: str, message: str) -> Mod
                 result.refused += 1  # its author's: the service would refuse it
             elif status is not None:  # (None: gone meanwhile)
                 result.changed.append(service(comment=comment, moderator=moderator))
-    _record(moderator=moderator, comments=result.changed, message=message)
+    record_moderation(moderator=moderator, comments=result.changed, message=message)
     return result
 
 

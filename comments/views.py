@@ -28,6 +28,7 @@ from botbeat.api import problem_response as problem
 from botbeat.pagination import Keyset
 from comments.filters import CommentFilter, CommentOrdering
 from comments.models import MAX_DEPTH, Comment
+from comments.moderation import HIDDEN_MESSAGE, RESTORED_MESSAGE, record_moderation
 from comments.pagination import KEYSETS, CommentCursorPagination
 from comments.serializers import (
     CommentCreateSerializer,
@@ -263,10 +264,17 @@ class CommentDetailView(StrictQueryParamsOnWritesMixin, generics.RetrieveUpdateD
         with transaction.atomic():
             if "body" in data:
                 comment_edit(comment=comment, editor=request.user, body=data["body"])
-            if data.get("status") == Comment.Status.HIDDEN:
-                comment_hide(comment=comment, moderator=request.user)
-            elif data.get("status") == Comment.Status.VISIBLE:
-                comment_restore(comment=comment, moderator=request.user)
+            wanted = data.get("status")
+            if wanted in {Comment.Status.HIDDEN, Comment.Status.VISIBLE}:
+                service, message = (
+                    (comment_hide, HIDDEN_MESSAGE)
+                    if wanted == Comment.Status.HIDDEN
+                    else (comment_restore, RESTORED_MESSAGE)
+                )
+                before = comment.status
+                comment = service(comment=comment, moderator=request.user)
+                if comment.status != before:  # every moderation is on the record
+                    record_moderation(moderator=request.user, comments=[comment], message=message)
         comment = Comment.objects.for_thread().get(pk=comment.pk)
         return Response(CommentSerializer(comment, context=self.get_serializer_context()).data)
 

@@ -207,6 +207,23 @@ def test_staff_hide_and_restore_a_comment(world, api):
     assert api.get(comment_url(comment)).json()["body"] == "Original"
 
 
+def test_moderation_through_the_api_is_on_the_record(world):
+    from django.contrib.admin.models import LogEntry
+
+    staff, comment = world["clients"]["staff"], world["comment"]
+
+    staff.patch(comment_url(comment), {"status": "hidden"}, format="json")
+    staff.patch(comment_url(comment), {"status": "hidden"}, format="json")  # no change
+    staff.patch(comment_url(comment), {"status": "visible"}, format="json")
+
+    entries = LogEntry.objects.filter(object_id=str(comment.pk)).order_by("action_time", "pk")
+    assert [e.change_message for e in entries] == [
+        "Hidden by a moderator.",
+        "Restored by a moderator.",
+    ]
+    assert {e.user.is_staff for e in entries} == {True}
+
+
 def test_staff_may_edit_and_hide_their_own_comment_at_once(world, bearer_api):
     moderator = StaffFactory()
     own = ThreadedCommentFactory(article=world["article"], author=moderator)
