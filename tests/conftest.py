@@ -57,3 +57,26 @@ def empty_cache():
 def fast_password_hasher(settings):
     """MD5 instead of PBKDF2: a test that creates many users stays fast."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Headless Chromium (tests/browser.py), for tests marked with tests.browser.BROWSER_MARKS."""
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    # Playwright's sync API runs an event loop in this thread: Django's ORM, called from the
+    # test, would refuse to run next to it.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        # While the loop runs, Django keeps this thread's connections apart (asgiref's Local
+        # acts as a context variable then): close the test's own, or the test database could
+        # not be dropped at the end.
+        connections.close_all()
+        browser.close()

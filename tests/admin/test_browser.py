@@ -7,53 +7,21 @@ Chromium is Debian's `chromium` package (`apt-get install -y chromium`); without
 
 import json
 import urllib.request
-from pathlib import Path
 
 import pytest
-from django.db import connections
 
 from articles.models import Article
+from tests.browser import BROWSER_MARKS, PASSWORD
 from tests.factories import CompanyFactory, StaffFactory, TagFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PASSWORD = "a-long-test-password"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install -y chromium)",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
-def page(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread: Django's ORM, called from the
-    # test, would refuse to run next to it.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        page = browser.new_page()
-        page.set_default_timeout(20_000)
-        yield page
-        # While the loop runs, Django keeps this thread's connections apart (asgiref's Local
-        # acts as a context variable then): close the test's own, or the test database could
-        # not be dropped at the end.
-        connections.close_all()
-        browser.close()
+def page(browser):
+    page = browser.new_page()
+    page.set_default_timeout(20_000)
+    return page
 
 
 def choose(page, select_id: str, text: str) -> None:

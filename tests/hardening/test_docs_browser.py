@@ -6,33 +6,16 @@ Chromium is Debian's `chromium` package (`apt-get install -y chromium`); without
 /usr/bin/chromium the test is skipped.
 """
 
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connections
 
+from tests.browser import BROWSER_MARKS, PASSWORD
 from tests.factories import StaffFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PASSWORD = "a-long-test-password"
 REDOCLY_LOGO = "img-src https://cdn.redoc.ly/redoc/logo-mini.svg"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install -y chromium)",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 # Every violation the page reports, however it reports it: the event (with the directive) and
 # the console message Chromium prints.
@@ -42,24 +25,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
   window.__cspViolations.push(event.violatedDirective + " " + event.blockedURI);
 });
 """
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread: Django's ORM, called from the
-    # test, would refuse to run next to it.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        # The loop keeps this thread's connections apart: close the test's own, or the test
-        # database could not be dropped at the end.
-        connections.close_all()
-        browser.close()
 
 
 class Watched:
