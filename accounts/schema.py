@@ -2,10 +2,9 @@
 401, 403, 415 and 429 problem responses with their headers, shared by accounts and comments."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
-from botbeat.api import ProblemSerializer
-from botbeat.errors import problem
+from botbeat.api import ProblemSerializer, problem_example
 
 BEARER_SCHEME = "bearerAuth"
 
@@ -25,11 +24,6 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
                 "token answers 401 on every operation, even one open to anonymous readers."
             ),
         }
-
-
-def problem_example(status: int, code: str, detail: str, instance: str, errors=None):
-    body = problem(status, code=code, detail=detail, instance=instance, errors=errors)
-    return OpenApiExample(code, value=body, status_codes=[str(status)], response_only=True)
 
 
 PROBLEM_401 = OpenApiResponse(

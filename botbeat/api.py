@@ -32,12 +32,15 @@ class ProblemSerializer(serializers.Serializer):
     )
 
 
-def _problem_example(status: int, code: str, detail: str, errors=None) -> OpenApiExample:
+def problem_example(
+    status: int, code: str, detail: str, instance: str = "/api/v1/articles/", errors=None
+) -> OpenApiExample:
+    """An example problem document for a documented error response, as the API serves it."""
     body = problem(
         status,
         code=code,
         detail=detail,
-        instance="/api/v1/articles/",
+        instance=instance,
         errors=errors,
         title="Invalid input." if status == 400 else None,
     )
@@ -51,11 +54,11 @@ PROBLEM_400 = OpenApiResponse(
         "parameter, a malformed date or cursor, or a value that breaks a rule."
     ),
     examples=[
-        _problem_example(
+        problem_example(
             400,
             "invalid",
             "page_size: Ensure this value is less than or equal to 100.",
-            [
+            errors=[
                 {
                     "field": "page_size",
                     "code": "max_value",
@@ -68,7 +71,7 @@ PROBLEM_400 = OpenApiResponse(
 PROBLEM_404 = OpenApiResponse(
     ProblemSerializer,
     description="No such resource, or one the caller may not see (a draft, for the public).",
-    examples=[_problem_example(404, "not_found", "No Article matches the given query.")],
+    examples=[problem_example(404, "not_found", "No Article matches the given query.")],
 )
 
 
