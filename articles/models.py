@@ -77,6 +77,12 @@ def published_q(prefix: str = "", now=None) -> Q:
     )
 
 
+# The prefetch of for_list() and for_detail(): `article.tags_by_name`, a list.
+TAGS_BY_NAME = Prefetch(
+    "tags", queryset=Tag.objects.order_by("name", "slug"), to_attr="tags_by_name"
+)
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self, now=None) -> "ArticleQuerySet":
         """Articles the public may see: published, and not scheduled for later."""
@@ -102,10 +108,14 @@ class ArticleQuerySet(models.QuerySet):
         return self.annotate(comment_count=Coalesce(Subquery(visible), Value(0)))
 
     def for_list(self) -> "ArticleQuerySet":
-        """Everything a list item renders, in a fixed number of queries whatever the page size."""
+        """Everything a list item renders, in a fixed number of queries whatever the page size.
+
+        The tags land in a list, `tags_by_name`: a prefetch into the `tags` manager instead
+        builds a manager and a queryset per article, which cost 4 ms of the feed's 14 here.
+        """
         return (
             self.select_related("company")
-            .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name", "slug")))
+            .prefetch_related(TAGS_BY_NAME)
             .defer("summary", "editorial_opinion", "search_vector", "authors")
             .annotate(excerpt_source=Substr("summary", 1, EXCERPT_SOURCE_LENGTH))
             .with_comment_count()
@@ -115,8 +125,12 @@ class ArticleQuerySet(models.QuerySet):
         return (
             self.select_related("company")
             .prefetch_related(
-                Prefetch("tags", queryset=Tag.objects.order_by("name", "slug")),
-                Prefetch("takeaways", queryset=Takeaway.objects.order_by("position")),
+                TAGS_BY_NAME,
+                Prefetch(
+                    "takeaways",
+                    queryset=Takeaway.objects.order_by("position"),
+                    to_attr="takeaways_in_order",
+                ),
             )
             .defer("search_vector")
             .with_comment_count()

@@ -122,7 +122,7 @@ def article_suggested(*, article: Article, limit: int) -> list[Article]:
 
     for candidate in chosen:
         candidate.reason = {
-            "shared_tags": [tag for tag in candidate.tags.all() if tag.id in tag_ids],
+            "shared_tags": [tag for tag in candidate.tags_by_name if tag.id in tag_ids],
             "same_category": candidate.category == article.category,
         }
     return chosen
