@@ -84,7 +84,9 @@ FEED = "/api/v1/articles/"
 CEILING = "/api/_bench/ceiling/"
 FEED_PAGE_SIZE = 20  # the feed's default page size, which the deep cursor's page counts in
 DEEP_PAGE = 5000
+SEARCH_NAME_RANK = 10  # the search row's query: generate_fake's tenth most named product
 COMMENTS_PER_ARTICLE = 10
+MISS_RUNS = 3  # in-process requests timed per endpoint with the response cache off
 # The issue's budget: 100,000 articles and 1,000,000 comments in two minutes.
 LOAD_BUDGET_SECONDS_PER_100K = 120
 SERVER_START_TIMEOUT = 60
@@ -169,6 +171,7 @@ class Endpoint:
     path: str
     headers: dict[str, str] = field(default_factory=dict)
     expect: int = 200
+    load: bool = True  # False: only measured in-process (too slow to drive with wrk)
 
 
 @dataclass
@@ -176,10 +179,15 @@ class Measure:
     endpoint: Endpoint
     status: int | None = None  # of one request before the load
     size: int | None = None  # bytes of that answer's body
-    queries: int | None = None  # in-process, the second (warm) request
-    cold_queries: int | None = None  # in-process, the first
-    db_ms: float | None = None  # the warm request's queries' time, in-process
+    # In-process, computed (the response cache off): the second (warm) request's queries,
+    # the first's, the warm request's time in the database, and the median time of MISS_RUNS.
+    queries: int | None = None
+    cold_queries: int | None = None
+    db_ms: float | None = None
+    miss_ms: float | None = None
+    sql: list[str] = field(default_factory=list)  # the warm request's
     slowest_sql: str = ""
+    hit_queries: int | None = None  # in-process, served by the response cache (when it is on)
     etag: str | None = None  # the feed's, for the 304's If-None-Match
     problems: list[str] = field(default_factory=list)
     runs: list[WrkResult] = field(default_factory=list)
@@ -202,9 +210,26 @@ class SizeResult:
     measures: list[Measure] = field(default_factory=list)
     memory: list[str] = field(default_factory=list)
     plans: list[tuple[str, str, str]] = field(default_factory=list)  # endpoint, sql, plan
+    feed_plan: str = ""  # EXPLAIN ANALYZE of the feed's page query
+    soak_growth: float | None = None  # the workers' memory over the soak, percent
+    soak_requests: int = 0
+
+    def ratio(self, name: str, to: str = "ceiling") -> float | None:
+        """An endpoint's median requests/s over another's (the ceiling's by default)."""
+        a, b = self.measure(name), self.measure(to)
+        rate, base = (
+            (a.median("requests_per_s") if a else None),
+            (b.median("requests_per_s") if b else None),
+        )
+        return rate / base if rate is not None and base else None
 
     def measure(self, name: str) -> Measure | None:
         return next((m for m in self.measures if m.endpoint.name == name), None)
+
+    @property
+    def loaded(self) -> list[Measure]:
+        """The endpoints wrk drives."""
+        return [m for m in self.measures if m.endpoint.load]
 
 
 # The server
@@ -537,6 +562,7 @@ class Command(BaseCommand):
             self.write_report(results)
             raise CommandError(f"Interrupted; the sizes done are in {self.output}.") from None
         self.say("\n" + self.render_growth(results))
+        self.say("\n" + self.render_targets(results))
         self.say(f"\nThe report: {self.output}")
 
     @staticmethod
@@ -688,8 +714,7 @@ class Command(BaseCommand):
         port = free_port()
         endpoints = self.choose_endpoints(result, f"{HOST}:{port}")
         feed_bytes = self.count_queries(result, endpoints, f"{HOST}:{port}")
-        if last and self.options["explain"]:
-            self.explain(result)
+        self.explain(result, every=last and self.options["explain"])
 
         env = {**os.environ, "BENCHMARK_CEILING_BYTES": str(feed_bytes)}
         env.pop(ENV_MARK, None)
@@ -713,7 +738,7 @@ class Command(BaseCommand):
                 lambda: [server.process.pid, *server.worker_pids(), *database_processes(name)]
             )
             for round_ in range(self.options["repeat"]):
-                for measure in result.measures:
+                for measure in result.loaded:
                     run = self.measure_endpoint(port, measure)
                     measure.runs.append(run)
                     cpu.sample()
@@ -818,7 +843,7 @@ class Command(BaseCommand):
     def choose_endpoints(self, result: SizeResult, host: str) -> list[Endpoint]:
         """The endpoints' URLs, picked from the data just loaded."""
         from articles.filters import Ordering, search_articles
-        from articles.management.commands.generate_fake import WORDS
+        from articles.management.commands.generate_fake import NAMES, WORDS
         from articles.models import Article, ArticleTag, published_q
         from articles.views import KEYSETS
         from comments.models import Comment
@@ -877,12 +902,16 @@ class Command(BaseCommand):
             .order_by("-n", "article__slug")
             .first()
         )
-        word = WORDS[0]
-        matches = search_articles(published, word).count()
+        # A reader's search: a product name of middling popularity (the tenth most named).
+        # And the worst case, the most common word of the running text, only in-process.
+        name, word = NAMES[SEARCH_NAME_RANK - 1], WORDS[0]
+        matches = search_articles(published, name).count()
+        common = search_articles(published, word).count()
         result.notes.append(
             f"feed ?tag: {tag['tag__slug']} ({tag['n']:,} published articles); ?company: "
-            f"{company['company__slug']} ({company['n']:,}); search ?q={word} "
-            f"({matches:,} matches); detail, more-from-company, suggested: {article} (the "
+            f"{company['company__slug']} ({company['n']:,}); search ?q={name} "
+            f"({matches:,} matches); search common word: ?q={word} ({common:,} matches, "
+            f"measured in-process only); detail, more-from-company, suggested: {article} (the "
             "company's newest)"
             + (
                 f"; comments: {commented['article__slug']} ({commented['n']:,} comments, "
@@ -902,7 +931,8 @@ class Command(BaseCommand):
                 "feed ?tag&company",
                 f"{FEED}?tag={tag['tag__slug']}&company={company['company__slug']}",
             ),
-            Endpoint("search ?q", f"{FEED}?q={word}"),
+            Endpoint("search ?q", f"{FEED}?q={name}"),
+            Endpoint("search common word", f"{FEED}?q={word}", load=False),
             Endpoint("detail", f"{FEED}{article}/"),
             Endpoint("more-from-company", f"{FEED}{article}/more-from-company/"),
             Endpoint("suggested", f"{FEED}{article}/suggested/"),
@@ -946,31 +976,56 @@ class Command(BaseCommand):
         for measure in result.measures:
             self.say(
                 f"  {measure.endpoint.name:<28} {measure.endpoint.path[:90]}\n"
-                f"  {'':<28} queries {number(measure.queries)} (first request "
-                f"{number(measure.cold_queries)}), {number(measure.db_ms, 1)} ms in the database"
+                f"  {'':<28} computed: {number(measure.miss_ms, 1)} ms, queries "
+                f"{number(measure.queries)} (first request {number(measure.cold_queries)}), "
+                f"{number(measure.db_ms, 1)} ms in the database"
+                + (
+                    f"; from the response cache: {measure.hit_queries} queries"
+                    if measure.hit_queries is not None
+                    else ""
+                )
                 + "".join(f"\n  {'':<28} PROBLEM: {p}" for p in measure.problems)
             )
         return feed_bytes
 
     def count_one(self, client: Client, measure: Measure):
-        """The endpoint's queries: the second of two requests, once connections and caches are
-        warm. Returns that second response (None when the view raised)."""
+        """The endpoint computed, the response cache off: its queries (the second of two
+        requests, once connections and caches are warm) and the median time of MISS_RUNS more.
+        Then, when the response cache is on, the queries of an answer it serves. Returns the
+        computed response (None when the view raised)."""
         endpoint = measure.endpoint
         response = None
-        for attempt in range(2):
-            try:
+        times = []
+        try:
+            with override_settings(RESPONSE_CACHE=False):
+                for attempt in range(2 + MISS_RUNS):
+                    if attempt >= 2:  # timed without the query capture's own overhead
+                        started = time.perf_counter()
+                        response = client.get(endpoint.path, headers=endpoint.headers)
+                        times.append(time.perf_counter() - started)
+                        continue
+                    with CaptureQueriesContext(connection) as captured:
+                        response = client.get(endpoint.path, headers=endpoint.headers)
+                    if attempt == 0:
+                        measure.cold_queries = len(captured.captured_queries)
+                    else:
+                        queries = captured.captured_queries
+            if settings.RESPONSE_CACHE and endpoint.name != "ceiling":
+                client.get(endpoint.path, headers=endpoint.headers)  # stores it, or not
                 with CaptureQueriesContext(connection) as captured:
-                    response = client.get(endpoint.path, headers=endpoint.headers)
-            except Exception as error:  # a crash is a finding, not the end
-                measure.problems.append(f"in-process: {type(error).__name__}: {error}")
-                return None
-            if attempt == 0:
-                measure.cold_queries = len(captured.captured_queries)
-        queries = captured.captured_queries
+                    client.get(endpoint.path, headers=endpoint.headers)
+                measure.hit_queries = len(captured.captured_queries)
+        except Exception as error:  # a crash is a finding, not the end
+            measure.problems.append(f"in-process: {type(error).__name__}: {error}")
+            return None
         measure.queries = len(queries)
         measure.db_ms = sum(float(q["time"]) for q in queries) * 1000
+        measure.miss_ms = statistics.median(times) * 1000
+        measure.sql = [q["sql"] for q in queries]
         if queries:
             measure.slowest_sql = max(queries, key=lambda q: float(q["time"]))["sql"]
+        if not endpoint.load:  # what gunicorn's answer gives the others (check_answers)
+            measure.status, measure.size = response.status_code, len(response.content)
         if response.status_code != endpoint.expect:
             measure.problems.append(
                 f"in-process answer {response.status_code} (expected {endpoint.expect}): "
@@ -978,19 +1033,28 @@ class Command(BaseCommand):
             )
         return response
 
-    def explain(self, result: SizeResult) -> None:
-        """EXPLAIN ANALYZE of each endpoint's slowest query, on the benchmark database."""
+    @staticmethod
+    def explain_one(sql: str) -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            return "\n".join(row[0] for row in cursor.fetchall())
+
+    def explain(self, result: SizeResult, *, every: bool) -> None:
+        """EXPLAIN ANALYZE of the feed's page query (its first), for the targets; with `every`,
+        of each endpoint's slowest query too."""
+        feed = result.measure("feed")
+        if feed and feed.sql:
+            result.feed_plan = self.explain_one(feed.sql[0])
+        if not every:
+            return
         for measure in result.measures:
-            if not measure.slowest_sql:
-                continue
-            with connection.cursor() as cursor:
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + measure.slowest_sql)
-                plan = "\n".join(row[0] for row in cursor.fetchall())
-            result.plans.append((measure.endpoint.name, measure.slowest_sql, plan))
+            if measure.slowest_sql:
+                plan = self.explain_one(measure.slowest_sql)
+                result.plans.append((measure.endpoint.name, measure.slowest_sql, plan))
 
     def check_answers(self, result: SizeResult, port: int, feed_bytes: int) -> None:
         """One request to each endpoint through gunicorn: the status, the size, the ETag."""
-        for measure in result.measures:
+        for measure in result.loaded:
             endpoint = measure.endpoint
             if endpoint.expect == 304:
                 # Through gunicorn, the feed's ETag is the one just served (the feed is first).
@@ -1020,7 +1084,7 @@ class Command(BaseCommand):
         if not seconds:
             return
         requests = 0
-        for measure in result.measures:
+        for measure in result.loaded:
             requests += self.wrk(
                 port, measure.endpoint.path, headers=measure.endpoint.headers, duration=seconds
             ).requests
@@ -1102,7 +1166,11 @@ class Command(BaseCommand):
             + (", stopped by its time bound" if answered < count else "")
             + ")"
         )
-        result.memory.append(self.memory_line(label, before, server.rss_kib()))
+        after = server.rss_kib()
+        result.memory.append(self.memory_line(label, before, after))
+        if before:
+            result.soak_growth = (sum(after.values()) / sum(before.values()) - 1) * 100
+            result.soak_requests = answered
 
     def memory_line(self, label: str, before: dict[int, int], after: dict[int, int]) -> str:
         total_before, total_after = sum(before.values()), sum(after.values())
@@ -1122,12 +1190,8 @@ class Command(BaseCommand):
     # The report
 
     def render_size(self, result: SizeResult) -> str:
-        ceiling = result.measure("ceiling")
-        ceiling_rate = ceiling.median("requests_per_s") if ceiling else None
         rows = []
         for m in result.measures:
-            rate = m.median("requests_per_s")
-            ratio = rate / ceiling_rate if rate is not None and ceiling_rate else None
             status = "-" if m.status is None else str(m.status)
             if m.status is not None and m.status != m.endpoint.expect:
                 status += "!"
@@ -1136,51 +1200,188 @@ class Command(BaseCommand):
                     m.endpoint.name,
                     status,
                     number(m.size),
-                    number(rate),
+                    number(m.median("requests_per_s")),
                     number(m.median("p50_ms"), 1),
                     number(m.median("p99_ms"), 1),
                     number(m.errors),
+                    number(result.ratio(m.endpoint.name), 2),
+                    number(m.miss_ms, 1),
                     number(m.queries),
                     number(m.db_ms, 1),
-                    number(ratio, 2),
+                    number(m.hit_queries),
                 ]
             )
         table = markdown_table(
-            ["endpoint", "status", "bytes", "req/s", "p50 ms", "p99 ms", "errors", "queries",
-             "db ms", "x ceiling"],
+            ["endpoint", "status", "bytes", "req/s", "p50 ms", "p99 ms", "errors", "x ceiling",
+             "computed ms", "queries", "db ms", "cached: queries"],
             rows,
-            right=set(range(1, 10)),
+            right=set(range(1, 12)),
         )  # fmt: skip
+        legend = (
+            "req/s, p50, p99, errors: through gunicorn under wrk (medians of the runs); x "
+            "ceiling: req/s over the ceiling's; computed ms, queries, db ms: in-process with the "
+            f"response cache off (median of {MISS_RUNS} requests; the second request's queries "
+            "and their time in the database); cached: queries: a request the response cache "
+            "answers ('-' when it is off)."
+        )
         lines = [f"## {result.size:,} articles, {result.size * COMMENTS_PER_ARTICLE:,} comments"]
-        lines += ["", *(f"- {note}" for note in result.notes), "", table, ""]
+        lines += ["", *(f"- {note}" for note in result.notes), "", table, "", legend, ""]
         lines += [f"- {line}" for line in result.memory]
         for m in result.measures:
             lines += [f"- PROBLEM, {m.endpoint.name}: {p}" for p in m.problems]
         return "\n".join(lines)
 
     @staticmethod
-    def render_growth(results: list[SizeResult]) -> str:
+    def growth(results: list[SizeResult], name: str, result: SizeResult) -> float | None:
+        """An endpoint's ratio to the ceiling at `result`'s size over the same at the smallest.
+
+        Each size is measured minutes apart, on a machine whose speed drifts (shared cores,
+        frequency); the ceiling measured beside each endpoint cancels that drift out.
+        """
+        base, now = results[0].ratio(name), result.ratio(name)
+        return now / base if now is not None and base else None
+
+    def render_growth(self, results: list[SizeResult]) -> str:
         if len(results) < 2:
             return ""
-        smallest = results[0]
-        rows = []
-        for m in smallest.measures:
-            base = m.median("requests_per_s")
-            row = [m.endpoint.name]
-            for result in results:
-                other = result.measure(m.endpoint.name)
-                rate = other.median("requests_per_s") if other else None
-                row.append(number(rate / base, 2) if rate is not None and base else "-")
-            rows.append(row)
+        rows = [
+            [
+                m.endpoint.name,
+                *(number(self.growth(results, m.endpoint.name, r), 2) for r in results),
+            ]
+            for m in results[0].loaded
+            if m.endpoint.name != "ceiling"
+        ]
         header = ["endpoint", *(f"{r.size:,}" for r in results)]
         title = (
-            f"## Requests/s relative to {smallest.size:,} articles (1.00: as fast; 0.80: 20% "
-            "slower)"
+            f"## How cost grows: requests/s relative to {results[0].size:,} articles, each "
+            "size's figure taken as a ratio to its own ceiling (1.00: as fast; 0.80: 20% slower)"
         )
-        return "\n".join([title, "", markdown_table(header, rows, set(range(1, len(header))))])
+        computed = [
+            [m.endpoint.name, *(number(r.measure(m.endpoint.name).miss_ms, 1) for r in results)]
+            for m in results[0].measures
+            if m.endpoint.name != "ceiling" and all(r.measure(m.endpoint.name) for r in results)
+        ]
+        return "\n".join(
+            [
+                title,
+                "",
+                markdown_table(header, rows, set(range(1, len(header)))),
+                "",
+                "## Computed (the response cache off), in-process: milliseconds per request",
+                "",
+                markdown_table(header, computed, set(range(1, len(header)))),
+            ]
+        )
+
+    def targets(self, results: list[SizeResult]) -> list[tuple[str, str, bool]]:
+        """Issue 5's targets as (target, figure, met), at the largest size (growth: from the
+        smallest). Ratios are of median requests/s measured in this run."""
+        big = results[-1]
+        checks = []
+
+        def at_least(label: str, name: str, to: str, floor: float) -> None:
+            value = big.ratio(name, to)
+            if value is not None:
+                checks.append((label, f"{value:.2f}", value >= floor))
+
+        at_least("feed >= 0.50 x ceiling", "feed", "ceiling", 0.50)
+        at_least("detail >= 0.65 x ceiling", "detail", "ceiling", 0.65)
+        at_least("deep cursor >= 0.90 x feed", "feed deep cursor", "feed", 0.90)
+        for name in ("feed ?tag", "feed ?company", "feed ?tag&company", "search ?q"):
+            at_least(f"{name} >= 0.50 x feed", name, "feed", 0.50)
+        for name in ("suggested", "more-from-company"):
+            at_least(f"{name} >= 0.70 x detail", name, "detail", 0.70)
+        at_least("feed 304 >= 0.80 x ceiling", "feed 304", "ceiling", 0.80)
+        if len(results) > 1:
+            growths = [
+                (self.growth(results, m.endpoint.name, big), m.endpoint.name)
+                for m in results[0].loaded
+                if m.endpoint.name != "ceiling"
+            ]
+            known = [g for g in growths if g[0] is not None]
+            if known:
+                value, name = min(known)
+                checks.append(
+                    (
+                        f"{results[0].size:,} to {big.size:,} articles: none >20% slower",
+                        f"slowest: {name} {value:.2f}",
+                        value >= 0.80,
+                    )
+                )
+        errors = sum(m.errors or 0 for r in results for m in r.loaded)
+        checks.append(("no errors (every size)", str(errors), errors == 0))
+        p99 = [
+            (m.median("p99_ms"), m.endpoint.name)
+            for m in big.loaded
+            if m.runs and not m.endpoint.name.startswith("search")
+        ]
+        if p99:
+            value, name = max(p99)
+            checks.append(
+                (
+                    f"p99 < 50 ms at {self.options['connections']} connections, search aside",
+                    f"highest: {name} {value:.1f} ms",
+                    value < 50,
+                )
+            )
+        feed = big.measure("feed")
+        if feed and feed.sql:
+            counts = sum("COUNT(*)" in sql.upper() for sql in feed.sql)
+            checks.append(
+                ("the feed runs no COUNT(*)", f"{counts} of {len(feed.sql)} queries", counts == 0)
+            )
+        if big.feed_plan:
+            index = re.search(r"Index (?:Only )?Scan (?:Backward )?using (\w+)", big.feed_plan)
+            sort = re.search(r"^\s*(?:->\s*)?(?:Incremental )?Sort\b", big.feed_plan, re.M)
+            checks.append(
+                (
+                    "the feed's plan: an index scan, no sort",
+                    f"{'index ' + index[1] if index else 'no index scan'}, "
+                    f"{'a sort' if sort else 'no sort'}",
+                    bool(index) and not sort,
+                )
+            )
+        suggested = big.measure("suggested")
+        if suggested and suggested.sql:
+            ranking = sum("SUM(CASE" in sql.upper() for sql in suggested.sql)
+            checks.append(("suggested: one ranking query", str(ranking), ranking == 1))
+        more = big.measure("more-from-company")
+        if more and more.sql:
+            pages = sum(" LIMIT " in sql and "ORDER BY" in sql for sql in more.sql)
+            checks.append(
+                ("more-from-company: one ranking query (its page)", str(pages), pages == 1)
+            )
+        if big.soak_growth is not None:
+            checks.append(
+                (
+                    "workers' memory grows < 10% over the soak",
+                    f"{big.soak_growth:+.1f}% over {big.soak_requests:,} requests",
+                    big.soak_growth < 10,
+                )
+            )
+        return checks
+
+    def render_targets(self, results: list[SizeResult]) -> str:
+        checks = self.targets(results)
+        if not checks:
+            return ""
+        rows = [[label, figure, "met" if met else "MISSED"] for label, figure, met in checks]
+        missed = sum(not met for _, _, met in checks)
+        return "\n".join(
+            [
+                f"## Targets at {results[-1].size:,} articles: {len(checks) - missed} met, "
+                f"{missed} missed",
+                "",
+                markdown_table(["target", "measured", ""], rows, set()),
+            ]
+        )
 
     def write_report(self, results: list[SizeResult]) -> None:
         parts = ["\n".join(self.header)]
+        targets = self.render_targets(results)
+        if targets:
+            parts.append(targets)
         parts += [self.render_size(result) for result in results]
         growth = self.render_growth(results)
         if growth:
