@@ -11,7 +11,11 @@ version therefore carries the earliest future `published_at`; a request that com
 bumps the version.
 
 A hit skips the whole stack below this middleware (sessions, DRF, the database) and answers
-`If-None-Match` with the stored ETag, without rendering anything.
+`If-None-Match` with the stored ETag, without rendering anything. It costs one cache round
+trip: an entry is stored under its URL with the version it was computed at, and one MGET reads
+the version and the entry together; an entry of another version is a miss. An entry is stored
+with the version read *before* computing it, so a write that lands meanwhile makes it stale at
+once.
 
 Only anonymous requests are cached (no `Authorization` header and no session cookie): staff see
 drafts and users see their own state. The cache must be shared by every worker process, or one
@@ -34,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 VERSION_KEY = "content:version"
 NEXT_PUBLISH_KEY = "content:next-publish"  # epoch seconds of the earliest scheduled article
-# Entries of old versions are never read again; they only wait for this to expire.
+# An entry of an old version is replaced by the next request for its URL, or expires.
 ENTRY_TIMEOUT = 600
 STORED_HEADERS = ("Content-Type", "ETag", "Cache-Control", "Vary", "X-Frame-Options")
 
@@ -74,8 +78,8 @@ def bump_content_version() -> None:
     transaction.on_commit(_new_version)
 
 
-def current_version() -> int | None:
-    values = cache.get_many([VERSION_KEY, NEXT_PUBLISH_KEY])
+def current_version(values: dict) -> int | None:
+    """The content version, from a get_many() of VERSION_KEY and NEXT_PUBLISH_KEY (and more)."""
     version = values.get(VERSION_KEY)
     next_publish = values.get(NEXT_PUBLISH_KEY)
     if version is None or next_publish is None:
@@ -120,32 +124,30 @@ class ResponseCacheMiddleware:
         # The host is part of the answer (absolute `next` links) and must be an allowed one;
         # get_host() raises DisallowedHost (400) otherwise, as CommonMiddleware would.
         url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+        key = "response:" + hashlib.sha256(url.encode()).hexdigest()
         try:
-            version = current_version()
+            values = cache.get_many([VERSION_KEY, NEXT_PUBLISH_KEY, key])
+            version = current_version(values)
         except Exception:
             logger.warning("response cache: unavailable", exc_info=True)
             version = None
         if version is None:
             return self.get_response(request)
-        key = "response:" + hashlib.sha256(f"{version}:{url}".encode()).hexdigest()
-        try:
-            entry = cache.get(key)
-        except Exception:
-            entry = None
-        if entry is not None:
+        entry = values.get(key)
+        if entry is not None and entry[0] == version:
             return self.replay(request, entry)
         response = self.get_response(request)
         if response.status_code == 200 and not response.streaming and response.has_header("ETag"):
             headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
             try:
-                cache.set(key, (response.content, headers), timeout=ENTRY_TIMEOUT)
+                cache.set(key, (version, response.content, headers), timeout=ENTRY_TIMEOUT)
             except Exception:
                 logger.warning("response cache: cannot store", exc_info=True)
         return response
 
     @staticmethod
     def replay(request, entry) -> HttpResponse:
-        content, headers = entry
+        _version, content, headers = entry
         if etag_matches(headers.get("ETag"), request.META.get("HTTP_IF_NONE_MATCH")):
             response = HttpResponseNotModified()
             for name in ("ETag", "Cache-Control", "Vary"):

@@ -60,6 +60,55 @@ def test_a_conditional_get_is_answered_from_the_cache(api, django_assert_num_que
     assert response["ETag"] == etag
 
 
+def test_a_hit_is_one_cache_round_trip(api, monkeypatch):
+    import botbeat.cache
+
+    class Recording:
+        """The cache, recording the calls made to it (not those it makes to itself)."""
+
+        def __init__(self, inner):
+            self.inner, self.calls = inner, []
+
+        def __getattr__(self, name):
+            method = getattr(self.inner, name)
+
+            def recorded(*args, **kwargs):
+                self.calls.append(name)
+                return method(*args, **kwargs)
+
+            return recorded
+
+    ArticleFactory()
+    api.get(FEED)
+    recording = Recording(botbeat.cache.cache)
+    monkeypatch.setattr(botbeat.cache, "cache", recording)
+
+    assert api.get(FEED).status_code == 200
+    assert recording.calls == ["get_many"]
+
+
+def test_a_write_while_an_answer_is_computed_leaves_that_answer_stale(api, monkeypatch):
+    """The answer is stored with the version read before computing it: a publish that commits
+    meanwhile must not let the next request see the answer computed without it."""
+    from articles.views import ArticleViewSet
+
+    ArticleFactory(slug="first")
+    late = ArticleFactory(slug="late", status=Status.DRAFT)
+    original_list = ArticleViewSet.list
+
+    def list_then_publish(self, request, *args, **kwargs):
+        response = original_list(self, request, *args, **kwargs)  # computed without `late`
+        if late.status == Status.DRAFT:
+            late.status = Status.PUBLISHED
+            late.save()
+        return response
+
+    monkeypatch.setattr(ArticleViewSet, "list", list_then_publish)
+
+    assert feed_slugs(api) == ["first"]
+    assert sorted(feed_slugs(api)) == ["first", "late"]
+
+
 def test_publishing_shows_at_once(api):
     draft = ArticleFactory(status=Status.DRAFT)
     assert feed_slugs(api) == []
