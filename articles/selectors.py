@@ -39,12 +39,13 @@ def _rank_related(*, article: Article, tag_ids: set[int], limit: int, now) -> li
         return []
     # Counted over every link of the tag, drafts included: an index-only scan of
     # article_tag_by_tag, where joining the articles to count only published ones scanned the
-    # whole table at 100,000 articles. A weight only orders; it is never shown.
+    # whole table at 100,000 articles. COUNT(*), as COUNT(id) would read every row for its id
+    # (13 ms instead of 3 for two common tags). A weight only orders; it is never shown.
     counts = dict(
         ArticleTag.objects.filter(tag_id__in=tag_ids)
         .order_by()
         .values("tag_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .values_list("tag_id", "n")
     )
     if not counts:
