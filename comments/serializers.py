@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import display_name_of
-from accounts.serializers import NO_CONTROL_CHARACTERS_IN_TEXT, StrictCharField
+from botbeat.text import NO_CONTROL_CHARACTERS_IN_TEXT, StrictCharField
 from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, Comment
 from comments.services import body_clean
 

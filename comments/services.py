@@ -16,8 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework import exceptions, serializers
 
-from accounts.serializers import is_visible_text, refuse_control_characters
 from articles.models import Article, is_staff
+from botbeat.text import is_visible_text, refuse_control_characters
 from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, Comment, thread_place
 
 
