@@ -145,3 +145,89 @@ def test_parse_wrk_reads_microseconds():
 def test_parse_wrk_refuses_other_output():
     with pytest.raises(ValueError, match="not wrk's output"):
         parse_wrk("Usage: wrk <options> <url>")
+
+
+# The targets and the growth table (Command.targets, Command.growth)
+
+FEED_PLAN_OK = (
+    "Limit  (cost=0.42..6178.55 rows=21 width=380)\n"
+    "  ->  Nested Loop\n"
+    "        ->  Index Scan using article_feed on articles_article"
+)
+FEED_PLAN_SORTED = (
+    "Limit  (cost=7641.63..13721.89 rows=21 width=388)\n"
+    "  ->  Sort  (cost=7641.63..7645.51 rows=1554 width=380)\n"
+    "        ->  Seq Scan on articles_article"
+)
+
+
+def size_result(size: int, rates: dict[str, float], *, p99: float = 10.0, errors: int = 0):
+    from botbeat.management.commands.benchmark import Endpoint, Measure, SizeResult, WrkResult
+
+    result = SizeResult(size=size, feed_plan=FEED_PLAN_OK)
+    for name, rate in rates.items():
+        measure = Measure(Endpoint(name, f"/{name}"))
+        measure.runs.append(WrkResult(rate, 5.0, p99, int(rate), non_2xx_3xx=errors))
+        result.measures.append(measure)
+    feed = result.measure("feed")
+    feed.sql = ['SELECT "id" FROM "articles_article" ORDER BY "published_at" DESC LIMIT 21']
+    return result
+
+
+def command():
+    from botbeat.management.commands.benchmark import Command
+
+    command = Command()
+    command.options = {"connections": 16}
+    return command
+
+
+RATES = {
+    "ceiling": 1000, "feed": 800, "feed deep cursor": 780, "feed ?tag": 700,
+    "search ?q": 650, "detail": 900, "suggested": 700, "more-from-company": 650,
+    "feed 304": 900,
+}  # fmt: skip
+
+
+def verdicts(checks) -> dict[str, bool]:
+    return {label: met for label, _, met in checks}
+
+
+def test_targets_met():
+    results = [size_result(1000, RATES), size_result(100_000, RATES)]
+
+    checks = verdicts(command().targets(results))
+
+    assert checks and all(checks.values())
+    assert checks["feed >= 0.50 x ceiling"]
+    assert checks["the feed's plan: an index scan, no sort"]
+    assert checks["1,000 to 100,000 articles: none >20% slower"]
+
+
+def test_targets_missed_each_for_its_reason():
+    slow = {**RATES, "feed deep cursor": 600, "detail": 500, "feed 304": 700}
+    big = size_result(100_000, slow, p99=80.0, errors=3)
+    big.feed_plan = FEED_PLAN_SORTED
+    big.measure("feed").sql.append("SELECT COUNT(*) FROM articles_article")
+
+    checks = verdicts(command().targets([size_result(1000, RATES), big]))
+
+    missed = {label for label, met in checks.items() if not met}
+    assert missed == {
+        "detail >= 0.65 x ceiling",
+        "deep cursor >= 0.90 x feed",
+        "feed 304 >= 0.80 x ceiling",
+        "1,000 to 100,000 articles: none >20% slower",
+        "no errors (every size)",
+        "p99 < 50 ms at 16 connections, search aside",
+        "the feed runs no COUNT(*)",
+        "the feed's plan: an index scan, no sort",
+    }
+
+
+def test_growth_is_taken_against_each_sizes_own_ceiling():
+    # The whole machine 30% slower at the larger size: no endpoint grew in cost.
+    slower = {name: rate * 0.7 for name, rate in RATES.items()}
+    results = [size_result(1000, RATES), size_result(100_000, slower)]
+
+    assert command().growth(results, "feed", results[1]) == pytest.approx(1.0)
