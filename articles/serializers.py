@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from articles.models import EXCERPT_SOURCE_LENGTH, Article, Category, Tag
+from botbeat.cache import FEED_KEY, article_key, company_key, tag_answer, tag_key
 
 EXCERPT_LENGTH = 280
 
@@ -108,6 +109,8 @@ class ArticleListSerializer(serializers.ModelSerializer):
         tests/articles/test_serializers.py holds this to DRF's own output for every serializer.
         """
         company = article.company
+        tags = tags_of(article)
+        tag_answer(article_key(article.pk), company_key(company.pk), *(tag_key(t.pk) for t in tags))
         return {
             "slug": article.slug,
             "title": article.title,
@@ -119,7 +122,7 @@ class ArticleListSerializer(serializers.ModelSerializer):
             },
             "published_at": DATETIME.to_representation(article.published_at),
             "excerpt": self.get_excerpt(article),
-            "tags": [{"slug": tag.slug, "name": tag.name} for tag in tags_of(article)],
+            "tags": [{"slug": tag.slug, "name": tag.name} for tag in tags],
             "comment_count": article.comment_count,
         }
 
@@ -212,6 +215,11 @@ class TagSerializer(serializers.ModelSerializer):
         model = Tag
         fields = ["slug", "name", "article_count"]
         read_only_fields = fields
+
+    def to_representation(self, tag) -> dict:
+        # Its count changes with every publication: the FEED_KEY's lists.
+        tag_answer(tag_key(tag.pk), FEED_KEY)
+        return super().to_representation(tag)
 
 
 def results_envelope(name: str, item):

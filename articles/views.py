@@ -18,6 +18,7 @@ from articles.serializers import (
     TagSerializer,
 )
 from botbeat.api import PROBLEM_400, PROBLEM_404, StrictFilterBackend, StrictQueryParamsMixin
+from botbeat.cache import FEED_KEY, article_key, tag_answer
 from botbeat.pagination import (
     Keyset,
     KeysetCursorPagination,
@@ -127,6 +128,10 @@ class ArticleViewSet(StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
     def get_keyset(self) -> Keyset:
         return KEYSETS[self.filterset.ordering_name if self.filterset else Ordering.NEWEST]
 
+    def list(self, request, *args, **kwargs):
+        tag_answer(FEED_KEY)  # which articles it lists changes with any publication
+        return super().list(request, *args, **kwargs)
+
     def panel_limit(self) -> int:
         return parse_page_size(self.request, PANEL_LIMIT_DEFAULT, PANEL_LIMIT_MAX, "limit")
 
@@ -147,6 +152,7 @@ class ArticleViewSet(StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
     def more_from_company(self, request, slug=None):
         limit = self.panel_limit()
         article = self.get_object()
+        tag_answer(FEED_KEY, article_key(article.pk))
         items = article_more_from_company(article=article, limit=limit)
         return Response({"results": ArticleListSerializer(items, many=True).data})
 
@@ -171,6 +177,7 @@ class ArticleViewSet(StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
     def suggested(self, request, slug=None):
         limit = self.panel_limit()
         article = self.get_object()
+        tag_answer(FEED_KEY, article_key(article.pk))
         items = article_suggested(article=article, limit=limit)
         return Response({"results": SuggestedArticleSerializer(items, many=True).data})
 

@@ -26,6 +26,7 @@ middleware steps aside and every request is computed.
 
 import hashlib
 import logging
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -41,6 +42,34 @@ NEXT_PUBLISH_KEY = "content:next-publish"  # epoch seconds of the earliest sched
 # An entry of an old version is replaced by the next request for its URL, or expires.
 ENTRY_TIMEOUT = 600
 STORED_HEADERS = ("Content-Type", "ETag", "Cache-Control", "Vary", "X-Frame-Options")
+
+
+# The keys of what the answer being computed shows (None: nobody is collecting them).
+_answer_keys: ContextVar[set[str] | None] = ContextVar("answer_keys", default=None)
+
+# Lists whose membership any publication, unpublication or article edit may change: the feed
+# and its filters, both panels, the tag and company lists and their counts.
+FEED_KEY = "feed"
+
+
+def article_key(pk: int) -> str:
+    return f"article-{pk}"
+
+
+def company_key(pk: int) -> str:
+    return f"company-{pk}"
+
+
+def tag_key(pk: int) -> str:
+    return f"tag-{pk}"
+
+
+def tag_answer(*keys: str) -> None:
+    """Record that the answer being computed shows these keys: a write that purges one of them
+    purges the answer, in the response cache and at the edge (`Surrogate-Key`)."""
+    collected = _answer_keys.get()
+    if collected is not None:
+        collected.update(keys)
 
 
 def _next_publish_epoch() -> float:

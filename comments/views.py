@@ -25,6 +25,7 @@ from accounts.views import StrictQueryParamsOnWritesMixin
 from articles.models import Article, is_staff
 from botbeat.api import PROBLEM_400, PROBLEM_404, StrictFilterBackend
 from botbeat.api import problem_response as problem
+from botbeat.cache import article_key, tag_answer
 from botbeat.pagination import Keyset
 from comments.filters import CommentFilter, CommentOrdering
 from comments.models import MAX_DEPTH, Comment
@@ -169,6 +170,7 @@ class ArticleCommentsView(StrictQueryParamsOnWritesMixin, generics.ListCreateAPI
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular, with no URL kwargs
             return Comment.objects.none()
         article = self.get_article(Article.objects.visible_to(self.request.user))
+        tag_answer(article_key(article.pk))  # every comment write purges its article's key
         return article.comments.for_thread().visible_to(self.request.user)
 
     def get_keyset(self) -> Keyset:
@@ -252,6 +254,11 @@ class CommentDetailView(StrictQueryParamsOnWritesMixin, generics.RetrieveUpdateD
 
     def get_queryset(self):
         return Comment.objects.for_thread().visible_to(self.request.user)
+
+    def get_object(self):
+        comment = super().get_object()
+        tag_answer(article_key(comment.article_id))
+        return comment
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), **thread_context(self.request)}

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from articles.serializers import OptionalURLField
+from botbeat.cache import FEED_KEY, company_key, tag_answer
 from companies.models import Company
 
 
@@ -24,3 +25,8 @@ class CompanySerializer(serializers.ModelSerializer):
             "latest_published_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, company) -> dict:
+        # Its counts change with every publication: the FEED_KEY's lists.
+        tag_answer(company_key(company.pk), FEED_KEY)
+        return super().to_representation(company)
