@@ -86,18 +86,21 @@ def throttle_note(rate_setting: str, per: str) -> str:
 
 
 def document_bearer_token_errors(result, generator, request, public):
-    """Postprocessing hook: every operation that reads the bearer token may answer 401.
+    """Postprocessing hook: every write that reads the bearer token may answer 401.
 
-    The token is checked before anything else, on every operation (an anonymous GET included),
-    so a client holding an expired token learns it at once instead of silently reading as
-    anonymous. Operations that already document a 401 keep theirs.
+    A write's token is checked before anything else, so a client holding an expired token
+    learns it at once. A read with a token that names nobody is answered as the public is (the
+    same bytes, from the same cache); reads that need a reader document their own 401.
+    Operations that already document a 401 keep theirs.
     """
     schemas = result.get("components", {}).get("schemas", {})
     if "Problem" not in schemas:
         return result
     for operations in result.get("paths", {}).values():
-        for operation in operations.values():
+        for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            if method in {"get", "head", "options"}:
                 continue
             security = operation.get("security", [])
             if not any(BEARER_SCHEME in requirement for requirement in security):

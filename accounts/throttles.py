@@ -39,3 +39,9 @@ class CommentPostRateThrottle(SettingsRateThrottle):
         if not request.user.is_authenticated:
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class CommentEditRateThrottle(CommentPostRateThrottle):
+    """Per signed-in user: edits and deletions of comments (each one purges cached answers)."""
+
+    scope = "comment_edit"

@@ -163,6 +163,7 @@ class LogoutView(StrictQueryParamsOnWritesMixin, APIView):
 
 class MeView(StrictQueryParamsMixin, APIView):
     permission_classes = [IsAuthenticated]
+    bad_token_is_401 = True  # accounts.authentication
 
     @extend_schema(
         operation_id="auth_me",
@@ -171,7 +172,10 @@ class MeView(StrictQueryParamsMixin, APIView):
         responses={200: AccountSerializer, 400: PROBLEM_400, 401: PROBLEM_401},
     )
     def get(self, request):
-        return Response(AccountSerializer(request.user).data)
+        # Personal: never the public Cache-Control that readers' other GETs get.
+        return Response(
+            AccountSerializer(request.user).data, headers={"Cache-Control": "private, no-store"}
+        )
 
     def allowed_query_params(self) -> set[str]:
         return set()

@@ -1,48 +1,78 @@
-"""A server-side cache of anonymous API answers, invalidated exactly.
+"""A server-side cache of public API answers, purged by exactly what each answer shows.
 
-Every public answer depends on one thing that changes: the site's content. So the cache keys
-every stored answer by a *content version*, one shared counter in the cache, and any write that
-can change what the public sees bumps it (`bump_content_version`, after the transaction
-commits, from the signals in botbeat/signals.py). The next request after a write misses and
-recomputes; nothing stale is ever served, and nothing needs to know which pages a write touched.
-
-Time changes content too: a scheduled article becomes public when its `published_at` passes. The
-version therefore carries the earliest future `published_at`; a request that comes after it
-bumps the version.
+Every answer records, while it is computed, the *keys* of what it shows (`tag_answer`): an
+article's `article-<id>` (its fields, its tags' names, its comment count, its comments), its
+company's `company-<id>`, its tags' `tag-<id>`, and `feed` for the lists whose membership or
+counts any publication can change (the feed and its filters, both panels, the tag and company
+lists). A write purges the keys it touched once its transaction commits (botbeat/signals.py and
+the services, through botbeat.purge): the answers that show one of them are deleted, in this
+cache and at the edge (the same keys go out in `Surrogate-Key` and `Cache-Tag`), and every other
+answer stays cached. A comment on one article leaves every answer that does not show that
+article where it was.
 
 A hit skips the whole stack below this middleware (sessions, DRF, the database) and answers
-`If-None-Match` with the stored ETag, without rendering anything. It costs one cache round
-trip: an entry is stored under its URL with the version it was computed at, and one MGET reads
-the version and the entry together; an entry of another version is a miss. An entry is stored
-with the version read *before* computing it, so a write that lands meanwhile makes it stale at
-once.
+`If-None-Match` with the stored ETag, without rendering anything, in one cache round trip (a
+get_many of the entry and the few counters below).
 
-Only anonymous requests are cached (no `Authorization` header and no session cookie): staff see
-drafts and users see their own state. The cache must be shared by every worker process, or one
-worker's write would not reach another's cache, so the response cache is on only with Redis
-(`REDIS_URL`) unless `RESPONSE_CACHE` says otherwise. When the cache is unreachable the
-middleware steps aside and every request is computed.
+Never stale, even under races: an answer is stored only if none of its keys was purged since
+its computation began. A purge increments a sequence number and marks each key with it; an
+answer computed from an older sequence number whose keys carry a newer mark is not stored. With
+Redis, the check and the store (and the purge) are each one Lua script, atomic.
+
+Time changes content too: a scheduled article becomes public when its `published_at` passes.
+The cache knows the earliest future `published_at`; the first request after it drops every entry
+at once (a new *generation*), and no answer tells a shared cache to keep it past that moment.
+
+Who is served from the cache: the public, and every signed-in reader who sees what the public
+sees (API.md: a reader's own state never makes a public answer private). Only staff who see more
+(drafts, withheld comments) are computed. A request with credentials is classified once by a
+cheap check (one indexed query for a token or a session) and the class is remembered under a
+hash of its credentials, so a bogus `Cookie: sessionid=x` or `Authorization: Basic ...` is served
+from the cache like the public, and costs one cheap check the first time. A change of roles bumps
+the classes' generation.
+
+The cache must be shared by every worker process, or one worker's purge would not reach another's
+cache, so the response cache is on only with Redis (`REDIS_URL`) unless `RESPONSE_CACHE` says
+otherwise (the tests use one process and the local memory cache). When the cache is unreachable
+the middleware steps aside and every request is computed.
 """
 
 import hashlib
 import logging
+import pickle
+import threading
+import time
+from collections.abc import Collection
 from contextvars import ContextVar
+from types import SimpleNamespace
+from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
+from django.core.cache import cache, caches
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.http import parse_etags
 
 logger = logging.getLogger(__name__)
 
-VERSION_KEY = "content:version"
+GENERATION_KEY = "content:generation"  # bumped to drop every entry at once
 NEXT_PUBLISH_KEY = "content:next-publish"  # epoch seconds of the earliest scheduled article
-# An entry of an old version is replaced by the next request for its URL, or expires.
+PURGE_SEQUENCE_KEY = "content:purge-sequence"
+AUTH_GENERATION_KEY = "auth:generation"  # bumped when anyone's roles change
+# An entry lives this long unless purged; a key's purge mark must outlive any computation in
+# flight (the statement timeout bounds a request to seconds).
 ENTRY_TIMEOUT = 600
-STORED_HEADERS = ("Content-Type", "ETag", "Cache-Control", "Vary", "X-Frame-Options")
-
+PURGE_MARK_TIMEOUT = 3600
+AUTH_CLASS_TIMEOUT = 300
+STORED_HEADERS = (
+    "Content-Type",
+    "ETag",
+    "Cache-Control",
+    "Vary",
+    "X-Frame-Options",
+    "Surrogate-Key",
+    "Cache-Tag",
+)
 
 # The keys of what the answer being computed shows (None: nobody is collecting them).
 _answer_keys: ContextVar[set[str] | None] = ContextVar("answer_keys", default=None)
@@ -50,6 +80,8 @@ _answer_keys: ContextVar[set[str] | None] = ContextVar("answer_keys", default=No
 # Lists whose membership any publication, unpublication or article edit may change: the feed
 # and its filters, both panels, the tag and company lists and their counts.
 FEED_KEY = "feed"
+# On every cached answer, so that the edge can drop everything at once.
+ALL_KEY = "botbeat"
 
 
 def article_key(pk: int) -> str:
@@ -84,38 +116,197 @@ def _next_publish_epoch() -> float:
     return upcoming.timestamp() if upcoming else float("inf")
 
 
-def _new_version() -> int | None:
-    """Bump the counter and record the next scheduled publication; None if the cache is down."""
-    try:
+class CacheStore:
+    """The entries, the keys' member sets and the counters, through Django's cache API.
+
+    For one process (development, the tests): a lock makes a store and a purge atomic. Every
+    worker needs the same Redis, where RedisStore below does the same in Lua.
+    """
+
+    _lock = threading.Lock()
+
+    def read(self, names: list[str]) -> list:
+        values = cache.get_many(names)
+        return [values.get(name) for name in names]
+
+    def set(self, name: str, value, timeout: int | None) -> None:
+        cache.set(name, value, timeout=timeout)
+
+    def new_generation(self) -> int | None:
+        return self.increment(GENERATION_KEY)
+
+    def increment(self, name: str) -> int | None:
+        """Add one to a counter; a missing one (first use, or evicted) starts from the clock in
+        microseconds, above any value it had before, so that no old entry or mark comes back."""
         try:
-            version = cache.incr(VERSION_KEY)
-        except ValueError:  # no counter yet (first use, or evicted)
-            version = int(timezone.now().timestamp() * 1000)
-            if not cache.add(VERSION_KEY, version, timeout=None):
-                version = cache.incr(VERSION_KEY)  # another process created it meanwhile
-        if version is None:  # django-redis ignoring a connection error: the cache is down
+            return cache.incr(name)
+        except ValueError:
+            if cache.add(name, int(time.time() * 1_000_000), timeout=None):
+                return cache.get(name)
+            return cache.incr(name)  # another process created it meanwhile
+
+    def store(self, name: str, entry: tuple, keys: Collection[str], sequence: int) -> bool:
+        with self._lock:
+            marks = cache.get_many([f"purged:{key}" for key in keys])
+            if any(mark > sequence for mark in marks.values()):
+                return False
+            cache.set(name, entry, timeout=ENTRY_TIMEOUT)
+            for key in keys:
+                members = cache.get(f"members:{key}") or set()
+                members.add(name)
+                cache.set(f"members:{key}", members, timeout=ENTRY_TIMEOUT)
+            return True
+
+    def purge(self, keys: Collection[str]) -> None:
+        with self._lock:
+            sequence = self.increment(PURGE_SEQUENCE_KEY)
+            cache.set_many({f"purged:{key}": sequence for key in keys}, timeout=PURGE_MARK_TIMEOUT)
+            for key in keys:
+                members = cache.get(f"members:{key}") or set()
+                cache.delete_many([*members, f"members:{key}"])
+
+
+# KEYS: the entry, then each key's member set, then each key's purge mark.
+# ARGV: the number of keys, the sequence number read before computing, the entry, its timeout.
+STORE_SCRIPT = """
+local n = tonumber(ARGV[1])
+local sequence = tonumber(ARGV[2])
+for i = 1, n do
+  local mark = redis.call('GET', KEYS[1 + n + i])
+  if mark and tonumber(mark) > sequence then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4])
+for i = 1, n do
+  redis.call('SADD', KEYS[1 + i], KEYS[1])
+  redis.call('EXPIRE', KEYS[1 + i], ARGV[4])
+end
+return 1
+"""
+# KEYS: the sequence counter, then each key's member set, then each key's purge mark.
+# ARGV: the marks' timeout.
+PURGE_SCRIPT = """
+local sequence = redis.call('INCR', KEYS[1])
+local n = (#KEYS - 1) / 2
+for i = 1, n do
+  redis.call('SET', KEYS[1 + n + i], sequence, 'EX', ARGV[1])
+  local entries = redis.call('SMEMBERS', KEYS[1 + i])
+  for j = 1, #entries, 1000 do
+    redis.call('DEL', unpack(entries, j, math.min(j + 999, #entries)))
+  end
+  redis.call('DEL', KEYS[1 + i])
+end
+return sequence
+"""
+
+
+class RedisStore(CacheStore):
+    """The same on the shared Redis: raw keys, the counters as plain integers (INCR), the
+    rest pickled, and the store and the purge as Lua scripts."""
+
+    PREFIX = "botbeat:response-cache:"
+    COUNTERS = frozenset({GENERATION_KEY, PURGE_SEQUENCE_KEY})
+
+    def __init__(self):
+        from django_redis import get_redis_connection
+
+        self.redis = get_redis_connection("default")
+        self.store_script = self.redis.register_script(STORE_SCRIPT)
+        self.purge_script = self.redis.register_script(PURGE_SCRIPT)
+
+    def read(self, names: list[str]) -> list:
+        raw = self.redis.mget([self.PREFIX + name for name in names])
+        return [
+            None if value is None else int(value) if name in self.COUNTERS else pickle.loads(value)
+            for name, value in zip(names, raw, strict=True)
+        ]
+
+    def set(self, name: str, value, timeout: int | None) -> None:
+        self.redis.set(self.PREFIX + name, pickle.dumps(value), ex=timeout)
+
+    def increment(self, name: str) -> int | None:
+        self.redis.set(self.PREFIX + name, int(time.time() * 1_000_000), nx=True)
+        return self.redis.incr(self.PREFIX + name)
+
+    def store(self, name: str, entry: tuple, keys: Collection[str], sequence: int) -> bool:
+        keys = list(keys)
+        members = [f"{self.PREFIX}members:{key}" for key in keys]
+        marks = [f"{self.PREFIX}purged:{key}" for key in keys]
+        return bool(
+            self.store_script(
+                keys=[self.PREFIX + name, *members, *marks],
+                args=[len(keys), sequence, pickle.dumps(entry), ENTRY_TIMEOUT],
+            )
+        )
+
+    def purge(self, keys: Collection[str]) -> None:
+        keys = list(keys)
+        self.increment(PURGE_SEQUENCE_KEY)  # creates the counter from the clock when missing
+        members = [f"{self.PREFIX}members:{key}" for key in keys]
+        marks = [f"{self.PREFIX}purged:{key}" for key in keys]
+        self.purge_script(
+            keys=[f"{self.PREFIX}{PURGE_SEQUENCE_KEY}", *members, *marks],
+            args=[PURGE_MARK_TIMEOUT],
+        )
+
+
+_redis_store: RedisStore | None = None
+
+
+def store() -> CacheStore:
+    """The store of the default cache: Redis's scripts when it is django-redis."""
+    global _redis_store
+    try:
+        from django_redis.cache import RedisCache
+    except ImportError:  # pragma: no cover - django-redis is a dependency
+        return CacheStore()
+    if isinstance(caches["default"], RedisCache):
+        if _redis_store is None:
+            _redis_store = RedisStore()
+        return _redis_store
+    return CacheStore()
+
+
+def purge_keys(keys: Collection[str]) -> None:
+    """Delete every stored answer that shows one of `keys` (botbeat.purge calls this)."""
+    if not keys:
+        return
+    try:
+        store().purge(keys)
+    except Exception:  # a cache backend's errors vary; the entries expire by themselves
+        logger.warning("response cache: cannot purge %s", sorted(keys), exc_info=True)
+
+
+def new_generation() -> int | None:
+    """Drop every stored answer and record the next scheduled publication; None if the cache is
+    down."""
+    try:
+        store_ = store()
+        generation = store_.new_generation()
+        if generation is None:  # django-redis ignoring a connection error: the cache is down
             return None
-        cache.set(NEXT_PUBLISH_KEY, _next_publish_epoch(), timeout=None)
-        return version
+        store_.set(NEXT_PUBLISH_KEY, _next_publish_epoch(), timeout=None)
+        return generation
     except Exception:  # a cache backend's errors vary; degrade to no caching
-        logger.warning("response cache: cannot bump the content version", exc_info=True)
+        logger.warning("response cache: cannot start a new generation", exc_info=True)
         return None
 
 
 def bump_content_version() -> None:
-    """Invalidate every cached answer, once the current transaction (if any) commits."""
-    transaction.on_commit(_new_version)
+    """Drop every cached answer, here and at the edge, once the current transaction commits:
+    for writes too broad to name their keys (a merge)."""
+    from botbeat.purge import purge_everything
+
+    purge_everything()
 
 
-def current_version(values: dict) -> int | None:
-    """The content version, from a get_many() of VERSION_KEY and NEXT_PUBLISH_KEY (and more)."""
-    version = values.get(VERSION_KEY)
-    next_publish = values.get(NEXT_PUBLISH_KEY)
-    if version is None or next_publish is None:
-        return _new_version()
-    if timezone.now().timestamp() >= next_publish:
-        return _new_version()  # a scheduled article has just become public
-    return version
+def bump_auth_generation() -> None:
+    """Forget how every credential was classified: someone's roles changed."""
+    try:
+        store_ = store()
+        generation = int(timezone.now().timestamp() * 1_000_000)
+        store_.set(AUTH_GENERATION_KEY, generation, timeout=None)
+    except Exception:
+        logger.warning("response cache: cannot reset the credentials' classes", exc_info=True)
 
 
 def is_anonymous(request) -> bool:
@@ -123,6 +314,78 @@ def is_anonymous(request) -> bool:
         "HTTP_AUTHORIZATION" not in request.META
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
     )
+
+
+def sees_more_than_public(user) -> bool:
+    """Whether `user`'s answers may differ from the public's (drafts, withheld comments)."""
+    from articles.models import is_staff
+
+    return user is not None and user.is_authenticated and is_staff(user)
+
+
+def credentials_user(request):
+    """The user the request's credentials name, by the cheap check the API's own
+    authentication makes (a token: one indexed query; a session: its row and its user), or None
+    when they name nobody valid."""
+    from django.contrib.auth import get_user
+    from django.utils.module_loading import import_string
+    from rest_framework.exceptions import AuthenticationFailed
+
+    from accounts.authentication import BearerTokenAuthentication
+
+    if "HTTP_AUTHORIZATION" in request.META:
+        try:
+            found = BearerTokenAuthentication().authenticate(request)
+        except AuthenticationFailed:
+            found = None
+        if found is not None:
+            return found[0]
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if session_key:
+        engine = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
+        user = get_user(SimpleNamespace(session=engine(session_key)))
+        if user.is_authenticated:
+            return user
+    return None
+
+
+def credentials_name(request) -> str:
+    credentials = "\0".join(
+        (
+            request.META.get("HTTP_AUTHORIZATION", ""),
+            request.COOKIES.get(settings.SESSION_COOKIE_NAME, ""),
+        )
+    )
+    return "auth:" + hashlib.sha256(credentials.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def normalized_url(request) -> str:
+    """The request's URL with its query parameters in one order: equivalent URLs, one entry.
+
+    The host is part of the answer (absolute `next` links) and must be an allowed one;
+    get_host() raises DisallowedHost (400) otherwise, as CommonMiddleware would.
+    """
+    pairs = parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
+    query = urlencode(sorted(pairs))
+    return f"{request.scheme}://{request.get_host()}{request.path}" + (f"?{query}" if query else "")
+
+
+def accepts_json(request) -> bool:
+    """Whether the answer's JSON is acceptable (else the API answers 406, computed)."""
+    accept = request.META.get("HTTP_ACCEPT", "")
+    if not accept.strip():
+        return True
+    for item in accept.split(","):
+        media, *params = (part.strip() for part in item.split(";"))
+        if media.lower() not in {"*/*", "application/*", "application/json"}:
+            continue
+        quality = next((p[2:] for p in params if p.replace(" ", "").startswith("q=")), "1")
+        try:
+            if float(quality) > 0:
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def etag_matches(etag: str | None, if_none_match: str | None) -> bool:
@@ -136,50 +399,100 @@ def etag_matches(etag: str | None, if_none_match: str | None) -> bool:
     return strip(etag) in {strip(tag) for tag in etags}
 
 
+def surrogate_headers(keys: Collection[str]) -> dict[str, str]:
+    ordered = sorted(keys)
+    return {"Surrogate-Key": " ".join(ordered), "Cache-Tag": ",".join(ordered)}
+
+
 class ResponseCacheMiddleware:
-    """Serve anonymous GETs under /api/v1/ from the cache; store the 200s computed below."""
+    """Serve public GETs under /api/v1/ from the cache; store the public 200s computed below,
+    each under the keys of what it shows, which it also names in `Surrogate-Key`."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if not (
-            settings.RESPONSE_CACHE
-            and request.method == "GET"
-            and request.path.startswith("/api/v1/")
-            and is_anonymous(request)
-        ):
+        if not (request.method == "GET" and request.path.startswith("/api/v1/")):
             return self.get_response(request)
-        # The host is part of the answer (absolute `next` links) and must be an allowed one;
-        # get_host() raises DisallowedHost (400) otherwise, as CommonMiddleware would.
-        url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
-        key = "response:" + hashlib.sha256(url.encode()).hexdigest()
+        keys: set[str] = set()
+        token = _answer_keys.set(keys)
         try:
-            values = cache.get_many([VERSION_KEY, NEXT_PUBLISH_KEY, key])
-            version = current_version(values)
+            if settings.RESPONSE_CACHE:
+                return self.cached_or_computed(request, keys)
+            return self.computed(request, keys)
+        finally:
+            _answer_keys.reset(token)
+
+    def computed(self, request, keys: set[str]):
+        """The answer from the views, with its keys named if it is public."""
+        response = self.get_response(request)
+        if (
+            response.status_code in {200, 304}
+            and not response.streaming
+            and "public" in response.get("Cache-Control", "")
+        ):
+            keys.add(ALL_KEY)
+            for header, value in surrogate_headers(keys).items():
+                response[header] = value
+        return response
+
+    def cached_or_computed(self, request, keys: set[str]):
+        name = "response:" + hashlib.sha256(normalized_url(request).encode()).hexdigest()
+        credentials = None if is_anonymous(request) else credentials_name(request)
+        names = [GENERATION_KEY, NEXT_PUBLISH_KEY, PURGE_SEQUENCE_KEY, AUTH_GENERATION_KEY, name]
+        try:
+            store_ = store()
+            generation, next_publish, sequence, auth_generation, entry, *known = store_.read(
+                [*names, *([credentials] if credentials else [])]
+            )
+            if (
+                generation is None
+                or next_publish is None
+                or timezone.now().timestamp() >= next_publish  # a scheduled article went live
+            ):
+                generation, entry = new_generation(), None
         except Exception:
             logger.warning("response cache: unavailable", exc_info=True)
-            version = None
-        if version is None:
-            return self.get_response(request)
-        entry = values.get(key)
-        if entry is not None and entry[0] == version:
+            generation = None
+        if generation is None:
+            return self.computed(request, keys)
+
+        if credentials is not None and not self.public_credentials(
+            request, store_, credentials, auth_generation, known[0]
+        ):
+            return self.get_response(request)  # staff who see more than the public
+
+        if not accepts_json(request):
+            return self.get_response(request)  # the views' 406
+        if entry is not None and entry[0] == generation:
             return self.replay(request, entry)
-        response = self.get_response(request)
-        if response.status_code == 200 and not response.streaming and response.has_header("ETag"):
-            headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
+        response = self.computed(request, keys)
+        if response.status_code == 200 and "Surrogate-Key" in response:
+            headers = {header: response[header] for header in STORED_HEADERS if header in response}
             try:
-                cache.set(key, (version, response.content, headers), timeout=ENTRY_TIMEOUT)
+                store_.store(name, (generation, response.content, headers), keys, sequence or 0)
             except Exception:
                 logger.warning("response cache: cannot store", exc_info=True)
         return response
 
     @staticmethod
+    def public_credentials(request, store_, credentials: str, auth_generation, known) -> bool:
+        """Whether these credentials see what the public sees: remembered, or checked now."""
+        if known is not None and known[0] == auth_generation:
+            return known[1]
+        public = not sees_more_than_public(credentials_user(request))
+        try:
+            store_.set(credentials, (auth_generation, public), AUTH_CLASS_TIMEOUT)
+        except Exception:
+            logger.warning("response cache: cannot remember a credential's class", exc_info=True)
+        return public
+
+    @staticmethod
     def replay(request, entry) -> HttpResponse:
-        _version, content, headers = entry
+        _generation, content, headers = entry
         if etag_matches(headers.get("ETag"), request.META.get("HTTP_IF_NONE_MATCH")):
             response = HttpResponseNotModified()
-            for name in ("ETag", "Cache-Control", "Vary"):
+            for name in ("ETag", "Cache-Control", "Vary", "Surrogate-Key", "Cache-Tag"):
                 if name in headers:
                     response[name] = headers[name]
             return response

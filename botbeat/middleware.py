@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
+from botbeat.cache import sees_more_than_public
 from botbeat.errors import problem_response
 
 
@@ -51,9 +52,10 @@ class RequestBodyLimitMiddleware:
 class CacheControlMiddleware:
     """`Cache-Control` for every API answer.
 
-    Anonymous, successful GETs are the same for every reader, so browsers and a CDN may keep
-    them briefly (and revalidate with the ETag). Anything a signed-in user sees may hold what is
-    theirs alone (a staff member sees drafts), so it is `private, no-store`; errors are not kept.
+    Successful GETs of the public's answers are the same for every reader, signed in or not
+    (API.md), so browsers and a CDN may keep them briefly (and revalidate with the ETag). What
+    staff who see more than the public get (drafts, withheld comments) is `private, no-store`,
+    and so is what a view marks as personal itself (`/auth/me/`); errors are not kept.
     """
 
     def __init__(self, get_response):
@@ -63,9 +65,8 @@ class CacheControlMiddleware:
         response = self.get_response(request)
         if not request.path.startswith("/api/") or response.has_header("Cache-Control"):
             return response
-        user = getattr(request, "user", None)
-        anonymous = user is None or not user.is_authenticated
-        if request.method in {"GET", "HEAD"} and response.status_code in {200, 304} and anonymous:
+        public = not sees_more_than_public(getattr(request, "user", None))
+        if request.method in {"GET", "HEAD"} and response.status_code in {200, 304} and public:
             patch_cache_control(
                 response,
                 public=True,

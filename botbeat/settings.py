@@ -215,9 +215,21 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
-# The server-side cache of anonymous API answers (botbeat/cache.py). Its invalidation needs a
+# The server-side cache of public API answers (botbeat/cache.py). Its invalidation needs a
 # cache every worker shares, so it is on by default only with Redis.
 RESPONSE_CACHE = env_bool("RESPONSE_CACHE", default=bool(REDIS_URL))
+# Who is told what a write changed (botbeat/purge.py): the response cache, and with
+# EDGE_PURGER=varnish every Varnish in VARNISH_PURGE_URLS (deploy/varnish/botbeat.vcl).
+EDGE_PURGER = env_str("EDGE_PURGER")
+if EDGE_PURGER not in {"", "varnish"}:
+    raise ImproperlyConfigured("EDGE_PURGER must be empty or varnish.")
+VARNISH_PURGE_URLS = env_list("VARNISH_PURGE_URLS", [])
+if EDGE_PURGER == "varnish" and not VARNISH_PURGE_URLS:
+    raise ImproperlyConfigured("EDGE_PURGER=varnish needs VARNISH_PURGE_URLS.")
+CACHE_PURGERS = [
+    "botbeat.purge.ResponseCachePurger",
+    *(["botbeat.purge.VarnishPurger"] if EDGE_PURGER == "varnish" else []),
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -272,6 +284,7 @@ REST_FRAMEWORK = {
     # Per scope, read at each request (accounts.throttles), so tests may override them.
     "DEFAULT_THROTTLE_RATES": {
         "comment_post": env_rate("THROTTLE_COMMENT_POST", "10/minute"),  # per user
+        "comment_edit": env_rate("THROTTLE_COMMENT_EDIT", "30/minute"),  # per user
         "register": env_rate("THROTTLE_REGISTER", "20/hour"),  # per client address
         "token": env_rate("THROTTLE_TOKEN", "10/minute"),  # per client address
     },

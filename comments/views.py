@@ -20,7 +20,7 @@ from accounts.schema import (
     WWW_AUTHENTICATE,
     throttle_note,
 )
-from accounts.throttles import CommentPostRateThrottle
+from accounts.throttles import CommentEditRateThrottle, CommentPostRateThrottle
 from accounts.views import StrictQueryParamsOnWritesMixin
 from articles.models import Article, is_staff
 from botbeat.api import PROBLEM_400, PROBLEM_404, StrictFilterBackend
@@ -123,7 +123,7 @@ def thread_context(request) -> dict:
         operation_id="articles_comments_list",
         summary="An article's comments, threaded",
         description=THREAD_DESCRIPTION,
-        parameters=[ARTICLE_SLUG, WWW_AUTHENTICATE],
+        parameters=[ARTICLE_SLUG],
         responses={200: CommentSerializer(many=True), 400: PROBLEM_400, 404: PROBLEM_404},
     ),
     post=extend_schema(
@@ -206,7 +206,7 @@ class ArticleCommentsView(StrictQueryParamsOnWritesMixin, generics.ListCreateAPI
             "The public sees a visible comment, or a withheld one that has visible replies (with "
             "`body` and `author` null). Staff see every comment."
         ),
-        parameters=[COMMENT_ID, WWW_AUTHENTICATE],
+        parameters=[COMMENT_ID],
         responses={200: CommentSerializer, 400: PROBLEM_400, 404: PROBLEM_404_COMMENT},
     ),
     patch=extend_schema(
@@ -217,9 +217,10 @@ class ArticleCommentsView(StrictQueryParamsOnWritesMixin, generics.ListCreateAPI
             "hide any comment (`hidden`) or restore a hidden one (`visible`); a comment its "
             "author removed stays removed. Both may be given at once (staff, on their own "
             "comment); either all is applied or nothing."
+            + throttle_note("THROTTLE_COMMENT_EDIT", "user, edits and deletions together")
         ),
         request=CommentUpdateSerializer,
-        parameters=[COMMENT_ID, WWW_AUTHENTICATE],
+        parameters=[COMMENT_ID, RETRY_AFTER, WWW_AUTHENTICATE],
         responses={
             200: CommentSerializer,
             400: PROBLEM_400_PATCH,
@@ -227,6 +228,7 @@ class ArticleCommentsView(StrictQueryParamsOnWritesMixin, generics.ListCreateAPI
             403: PROBLEM_403_PATCH,
             404: PROBLEM_404_COMMENT,
             415: PROBLEM_415,
+            429: PROBLEM_429,
         },
     ),
     delete=extend_schema(
@@ -236,14 +238,16 @@ class ArticleCommentsView(StrictQueryParamsOnWritesMixin, generics.ListCreateAPI
             "The author only. The comment becomes `removed`, for good: while visible replies "
             "hang under it, it keeps its place in the thread with `body` and `author` null; "
             "otherwise it is gone (404). Deleting it again answers 204 too."
+            + throttle_note("THROTTLE_COMMENT_EDIT", "user, edits and deletions together")
         ),
-        parameters=[COMMENT_ID, WWW_AUTHENTICATE],
+        parameters=[COMMENT_ID, RETRY_AFTER, WWW_AUTHENTICATE],
         responses={
             204: OpenApiResponse(description="Removed."),
             400: PROBLEM_400_QUERY,
             401: PROBLEM_401,
             403: PROBLEM_403_DELETE,
             404: PROBLEM_404_COMMENT,
+            429: PROBLEM_429,
         },
     ),
 )
@@ -251,6 +255,10 @@ class CommentDetailView(StrictQueryParamsOnWritesMixin, generics.RetrieveUpdateD
     http_method_names = ["get", "patch", "delete", "head", "options"]
     permission_classes = [IsAuthenticatedOrReadOnly]
     serializer_class = CommentSerializer
+
+    def get_throttles(self):
+        # Reading is free; every edit and deletion purges the article's cached answers.
+        return [CommentEditRateThrottle()] if self.request.method in {"PATCH", "DELETE"} else []
 
     def get_queryset(self):
         return Comment.objects.for_thread().visible_to(self.request.user)

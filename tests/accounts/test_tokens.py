@@ -8,7 +8,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.services import MAX_TOKENS_PER_USER, auth_token_issue
-from tests.factories import ProfileFactory, UserFactory
+from tests.factories import ArticleFactory, ProfileFactory, UserFactory
 
 TOKEN = "/api/v1/auth/token/"
 LOGOUT = "/api/v1/auth/logout/"
@@ -143,11 +143,17 @@ def test_me_without_credentials_is_401_with_a_bearer_challenge(api):
         "Bearer " + "é" * 64,
     ],
 )
-def test_an_unknown_or_malformed_token_is_401_even_on_public_reads(api, header):
+def test_an_unknown_or_malformed_token_is_401_on_personal_reads_and_writes(api, header):
+    article = ArticleFactory()
+    public = APIClient().get("/api/v1/articles/")
     api.credentials(HTTP_AUTHORIZATION=header)
 
     assert_invalid_token(api.get(ME))
-    assert_invalid_token(api.get("/api/v1/articles/"))
+    assert_invalid_token(api.post(f"/api/v1/articles/{article.slug}/comments/", {"body": "Hi"}))
+    # A public read is answered as the public is: the same bytes.
+    read = api.get("/api/v1/articles/")
+    assert read.status_code == 200
+    assert read.content == public.content
 
 
 @pytest.mark.django_db
