@@ -74,4 +74,3 @@ class BearerTokenAuthentication(TokenAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
-

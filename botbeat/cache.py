@@ -40,6 +40,7 @@ the middleware steps aside and every request is computed.
 import hashlib
 import logging
 import pickle
+import re
 import threading
 import time
 from collections.abc import Collection
@@ -276,19 +277,32 @@ def purge_keys(keys: Collection[str]) -> None:
         logger.warning("response cache: cannot purge %s", sorted(keys), exc_info=True)
 
 
-def new_generation() -> int | None:
-    """Drop every stored answer and record the next scheduled publication; None if the cache is
-    down."""
+def new_generation() -> tuple[int | None, float]:
+    """Drop every stored answer and record the next scheduled publication; the new generation
+    (None if the cache is down) and that publication's time (epoch seconds, or infinity)."""
     try:
         store_ = store()
         generation = store_.new_generation()
         if generation is None:  # django-redis ignoring a connection error: the cache is down
-            return None
-        store_.set(NEXT_PUBLISH_KEY, _next_publish_epoch(), timeout=None)
-        return generation
+            return None, float("inf")
+        next_publish = _next_publish_epoch()
+        store_.set(NEXT_PUBLISH_KEY, next_publish, timeout=None)
+        return generation, next_publish
     except Exception:  # a cache backend's errors vary; degrade to no caching
         logger.warning("response cache: cannot start a new generation", exc_info=True)
-        return None
+        return None, float("inf")
+
+
+MAX_AGE = re.compile(r"\b(max-age|s-maxage)=(\d+)")
+
+
+def bounded_cache_control(value: str, seconds: float) -> str:
+    """`value` with no max-age or s-maxage past `seconds` from now: no cache, here or at the
+    edge, keeps an answer past the moment a scheduled article goes live."""
+    if seconds == float("inf"):
+        return value
+    bound = max(0, int(seconds))
+    return MAX_AGE.sub(lambda m: f"{m[1]}={min(int(m[2]), bound)}", value)
 
 
 def bump_content_version() -> None:
@@ -450,7 +464,7 @@ class ResponseCacheMiddleware:
                 or next_publish is None
                 or timezone.now().timestamp() >= next_publish  # a scheduled article went live
             ):
-                generation, entry = new_generation(), None
+                (generation, next_publish), entry = new_generation(), None
         except Exception:
             logger.warning("response cache: unavailable", exc_info=True)
             generation = None
@@ -464,9 +478,14 @@ class ResponseCacheMiddleware:
 
         if not accepts_json(request):
             return self.get_response(request)  # the views' 406
+        until_publish = next_publish - timezone.now().timestamp()
         if entry is not None and entry[0] == generation:
-            return self.replay(request, entry)
+            return self.replay(request, entry, until_publish)
         response = self.computed(request, keys)
+        if "Cache-Control" in response:
+            response["Cache-Control"] = bounded_cache_control(
+                response["Cache-Control"], until_publish
+            )
         if response.status_code == 200 and "Surrogate-Key" in response:
             headers = {header: response[header] for header in STORED_HEADERS if header in response}
             try:
@@ -488,8 +507,13 @@ class ResponseCacheMiddleware:
         return public
 
     @staticmethod
-    def replay(request, entry) -> HttpResponse:
-        _generation, content, headers = entry
+    def replay(request, entry, until_publish: float) -> HttpResponse:
+        _generation, content, stored = entry
+        headers = {**stored}
+        if "Cache-Control" in headers:
+            headers["Cache-Control"] = bounded_cache_control(
+                headers["Cache-Control"], until_publish
+            )
         if etag_matches(headers.get("ETag"), request.META.get("HTTP_IF_NONE_MATCH")):
             response = HttpResponseNotModified()
             for name in ("ETag", "Cache-Control", "Vary", "Surrogate-Key", "Cache-Tag"):

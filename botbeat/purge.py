@@ -49,10 +49,10 @@ class VarnishPurger:
     timeout = 2  # seconds: a write waits for its purge at most this long per Varnish
 
     def __init__(self, urls: Iterable[str] | None = None):
-        self.urls = list(settings.VARNISH_PURGE_URLS if urls is None else urls)
+        self.urls = None if urls is None else list(urls)
 
     def purge(self, keys: Collection[str]) -> None:
-        for url in self.urls:
+        for url in settings.VARNISH_PURGE_URLS if self.urls is None else self.urls:
             self.send(url, " ".join(sorted(keys)))
 
     def purge_everything(self) -> None:

@@ -33,7 +33,7 @@ SETTINGS_VARIABLES = {
     "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "DATABASE_STATEMENT_TIMEOUT_MS",
     "DATABASE_CONNECT_TIMEOUT", "CONN_MAX_AGE", "DJANGO_SETTINGS_MODULE", "API_MAX_BODY_BYTES",
     "BENCHMARK_CEILING_BYTES", "THROTTLE_COMMENT_POST", "THROTTLE_REGISTER", "THROTTLE_TOKEN",
-    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE", "EDGE_PURGER", "VARNISH_PURGE_URLS", "THROTTLE_COMMENT_EDIT",
 }  # fmt: skip
 
 
@@ -43,6 +43,23 @@ def environment(*layers: dict[str, str]) -> dict[str, str]:
     for layer in layers:
         env.update(layer)
     return env
+
+
+def database_target() -> tuple[str, int]:
+    from django.db import connection
+
+    return connection.settings_dict["HOST"] or "127.0.0.1", int(
+        connection.settings_dict["PORT"] or 5432
+    )
+
+
+def database_url(port: int | None = None) -> str:
+    """The test database's URL (PostgreSQL), through `port` (a proxy) or straight."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    user = f"{s['USER']}:{s['PASSWORD']}@" if s["PASSWORD"] else f"{s['USER']}@"
+    return f"postgres://{user}127.0.0.1:{port or database_target()[1]}/{s['NAME']}"
 
 
 def free_port() -> int:

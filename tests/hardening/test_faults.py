@@ -20,7 +20,14 @@ from django.db import connection
 
 from comments.models import Comment
 from tests.hardening.conftest import NUMBERS, SEED_SLUG, TOKENS
-from tests.hardening.servers import Gunicorn, Proxy, environment, http
+from tests.hardening.servers import (
+    Gunicorn,
+    Proxy,
+    database_target,
+    database_url,
+    environment,
+    http,
+)
 
 pytestmark = [
     pytest.mark.postgres,
@@ -36,18 +43,6 @@ CONNECT_TIMEOUT = 2  # seconds: how long a request may wait for an unreachable d
 FAST = CONNECT_TIMEOUT + 2  # a failing request answers within this, queueing included
 THREAD = f"/api/v1/articles/{SEED_SLUG}/comments/"
 FAULTS: list[str] = []  # every fault survived, for the report
-
-
-def database_target() -> tuple[str, int]:
-    return connection.settings_dict["HOST"] or "127.0.0.1", int(
-        connection.settings_dict["PORT"] or 5432
-    )
-
-
-def database_url(port: int) -> str:
-    s = connection.settings_dict
-    user = f"{s['USER']}:{s['PASSWORD']}@" if s["PASSWORD"] else f"{s['USER']}@"
-    return f"postgres://{user}127.0.0.1:{port}/{s['NAME']}"
 
 
 def server_env(database_port: int, **extra: str) -> dict[str, str]:
