@@ -5,7 +5,8 @@
 - Every API operation may answer 503 with `Retry-After` while the database is unreachable.
 - Every API operation that takes a body refuses one over API_MAX_BODY_BYTES (413) or sent
   without a Content-Length (411), before reading it (botbeat.middleware).
-- Every API GET carries `ETag` and `Cache-Control`, takes `If-None-Match`, and may answer 304.
+- Every API GET carries `ETag` and `Cache-Control` (and, when public, `Surrogate-Key` and
+  `Cache-Tag`), takes `If-None-Match`, and may answer 304.
   The health probes outside /api/ are never cached: they document their own answers.
 - A PATCH body (`Patched...` components) has at least one property.
 """
@@ -109,9 +110,24 @@ def document_conditional_get(operation: dict) -> None:
                 },
                 "Cache-Control": {
                     "description": (
-                        "`public, max-age=..., s-maxage=...` for anonymous readers (a CDN may "
-                        "keep it); `private, no-store` for signed-in users."
+                        "`public, max-age=..., s-maxage=...` for the public and signed-in "
+                        "readers, who get the same bytes (a CDN may keep it, never past the "
+                        "next scheduled publication); `private, no-store` for staff who see "
+                        "more than the public, and for personal answers (`/auth/me/`)."
                     ),
+                    "schema": {"type": "string"},
+                },
+                "Surrogate-Key": {
+                    "description": (
+                        "On public answers: what the answer shows, space-separated "
+                        "(`article-<id>`, `company-<id>`, `tag-<id>`, `feed` for lists whose "
+                        "membership any publication changes, `botbeat` on every one), so that "
+                        "an edge cache can purge exactly the answers a write changed."
+                    ),
+                    "schema": {"type": "string"},
+                },
+                "Cache-Tag": {
+                    "description": "The same keys as `Surrogate-Key`, comma-separated.",
                     "schema": {"type": "string"},
                 },
             }
