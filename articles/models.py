@@ -3,7 +3,7 @@ import itertools
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Substr
 from django.db.models.query import ModelIterable
 from django.utils import timezone
@@ -36,23 +36,29 @@ class TagQuerySet(models.QuerySet):
     def visible_to(self, user) -> "TagQuerySet":
         """Tags of no published article stay hidden from the public: they would announce drafts.
 
-        `published_count` (scheduled articles included) rules most tags out for free; the
-        EXISTS then asks the (tag, article) index for one public article, usually the first.
+        A tag is public when its `published_count` exceeds its scheduled articles. Those are
+        few (the future end of the article_feed index), so the tags that only scheduled
+        articles carry are found in one pass over them (a NOT IN that PostgreSQL hashes once
+        per query), whatever the number of tags: an EXISTS per tag costs that per tag.
         """
         if is_staff(user):
             return self.all()
-        return self.filter(
-            Q(published_count__gt=0)
-            & Exists(ArticleTag.objects.filter(published_q("article__"), tag=OuterRef("pk")))
+        only_scheduled = (
+            ArticleTag.objects.filter(scheduled_q("article__"))
+            .values("tag_id", "tag__published_count")
+            .annotate(n=Count("*"))
+            .filter(n__gte=F("tag__published_count"))
+            .values("tag_id")
         )
+        return self.filter(published_count__gt=0).exclude(pk__in=only_scheduled)
 
     def with_article_count(self) -> "TagQuerySet":
         """Each tag fetched gets `article_count`: its public articles, exact.
 
-        That is `published_count` less the tag's scheduled articles, which are counted in one
-        more query for all the tags fetched, once they are (as prefetch_related does): a short
-        range of the article_feed index (the future), whatever the page size. A count per tag
-        in SQL instead costs each tag's links or all the scheduled articles, per tag.
+        That is `published_count` less the tag's scheduled articles, counted in one more query
+        once the tags are fetched (as prefetch_related does): a pass over the scheduled articles'
+        links, whatever the page size. A count per tag in SQL costs each tag's links or all the
+        scheduled articles, per tag.
         """
         clone = self._chain()
         clone._iterable_class = TagWithArticleCountIterable
@@ -60,23 +66,26 @@ class TagQuerySet(models.QuerySet):
 
 
 class TagWithArticleCountIterable(ModelIterable):
-    """The tags of TagQuerySet.with_article_count(), by batches of BATCH_SIZE."""
-
-    BATCH_SIZE = 1000
+    """The tags of TagQuerySet.with_article_count()."""
 
     def __iter__(self):
-        for batch in itertools.batched(super().__iter__(), self.BATCH_SIZE):
-            scheduled = dict(
-                ArticleTag.objects.using(self.queryset.db)
-                .filter(scheduled_q("article__"), tag_id__in=[tag.pk for tag in batch])
-                .order_by()
-                .values("tag_id")
-                .annotate(n=Count("*"))
-                .values_list("tag_id", "n")
-            )
-            for tag in batch:
-                tag.article_count = tag.published_count - scheduled.get(tag.pk, 0)
-                yield tag
+        tags = super().__iter__()
+        first = next(tags, None)
+        if first is None:
+            return
+        # Every tag's, not only those fetched: filtered by tag, PostgreSQL reads the tags'
+        # links (tens of thousands for a common one) rather than the scheduled articles'.
+        scheduled = dict(
+            ArticleTag.objects.using(self.queryset.db)
+            .filter(scheduled_q("article__"))
+            .order_by()
+            .values("tag_id")
+            .annotate(n=Count("*"))
+            .values_list("tag_id", "n")
+        )
+        for tag in itertools.chain([first], tags):
+            tag.article_count = tag.published_count - scheduled.get(tag.pk, 0)
+            yield tag
 
 
 class Tag(models.Model):
