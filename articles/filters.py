@@ -31,7 +31,7 @@ SEARCH_MAX_LENGTH = 200
 SEARCH_MAX_TERMS = 10
 # `ordering=relevance` ranks the newest this many matches of `q`, not all of them: a common
 # word matches nearly every article, and ranking 100,000 of them costs a second; the newest
-# 1,000 come from a short scan of the feed's index (see search_articles).
+# 1,000 come from a short scan of the feed's index (see search_ranked).
 SEARCH_RANKED_MAX = 1000
 
 
@@ -270,37 +270,56 @@ class ArticleFilter(django_filters.FilterSet):
         return queryset  # the paginator orders, by ordering_name
 
     def search(self, queryset, name, value):
-        return search_articles(queryset, value, ranked=self.ordering_name == Ordering.RELEVANCE)
+        return search_articles(queryset, value)
+
+    def filter_queryset(self, queryset):
+        filtered = super().filter_queryset(queryset)
+        text = self.form.cleaned_data.get("q")
+        if text and self.ordering_name == Ordering.RELEVANCE:
+            return search_ranked(queryset, matching=filtered, text=text)
+        return filtered
 
 
-def search_articles(queryset, text: str, *, ranked: bool = False):
+def search_articles(queryset, text: str):
     """Articles matching `text`, annotated with an integer `relevance` (higher is better).
 
     PostgreSQL: the stored `search_vector` (GIN index) against a websearch query, ranked by
-    ts_rank, scaled to an integer so that cursors compare it exactly. SQLite: every word must
-    appear somewhere in the article, and relevance is 0 for all, so the order is newest first.
-
-    `ranked` (ordering by relevance): only the newest SEARCH_RANKED_MAX matches, on both
-    databases. The bound is what keeps ranking cheap: ts_rank reads each candidate's vector,
-    and sorting by it needs every candidate ranked, so ranking all the matches of a common
-    word costs a second at 100,000 articles. The newest matches come from the feed's own
-    order (the article_feed index, the match checked on each row, until there are enough) or,
-    for a rare query, from the GIN index then a sort: either way a few milliseconds, and the
-    set is the same on every page, so keyset pagination over (relevance, published_at, id)
-    neither skips nor repeats.
+    ts_rank (see rank_query), scaled to an integer so that cursors compare it exactly. SQLite:
+    every word must appear somewhere in the article, and relevance is 0 for all, so the order
+    is newest first.
     """
     if connection.vendor == "postgresql":
-        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
-        matching = queryset.filter(search_vector=query)
-        rank = SearchRank(F("search_vector"), rank_query(text) or query)
-        relevance = Cast(rank * 1_000_000, BigIntegerField())
-    else:
-        matching = _every_word(queryset, text)
-        relevance = Value(0, output_field=BigIntegerField())
-    if ranked:
-        newest = matching.order_by("-published_at", "-id").values("pk")[:SEARCH_RANKED_MAX]
-        matching = queryset.filter(pk__in=newest)
-    return matching.annotate(relevance=relevance)
+        return queryset.filter(search_vector=_websearch(text)).annotate(relevance=_relevance(text))
+    return _every_word(queryset, text).annotate(relevance=_relevance(text))
+
+
+def search_ranked(queryset, *, matching, text: str):
+    """What ordering by relevance ranks: the newest SEARCH_RANKED_MAX of `matching` (the
+    feed filtered, `q` included), read again from `queryset` (the feed unfiltered), annotated
+    with `relevance`. On both databases.
+
+    The bound is what keeps ranking cheap: ts_rank reads each candidate's vector, and sorting
+    by it needs every candidate ranked, so ranking all the matches of a common word costs a
+    second at 100,000 articles. The newest matches come from the feed's own order (the
+    article_feed index, the match checked on each row, until there are enough) or, for a rare
+    query, from the GIN index then a sort: a few milliseconds either way. The set is the same
+    on every page, so keyset pagination over (relevance, published_at, id) neither skips nor
+    repeats. The filters are not repeated around it: PostgreSQL would then scan the whole
+    table for them rather than read the 1,000 articles by id.
+    """
+    newest = matching.order_by("-published_at", "-id").values("pk")[:SEARCH_RANKED_MAX]
+    return queryset.filter(pk__in=newest).annotate(relevance=_relevance(text))
+
+
+def _websearch(text: str) -> SearchQuery:
+    return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+
+
+def _relevance(text: str):
+    if connection.vendor != "postgresql":
+        return Value(0, output_field=BigIntegerField())
+    rank = SearchRank(F("search_vector"), rank_query(text) or _websearch(text))
+    return Cast(rank * 1_000_000, BigIntegerField())
 
 
 def rank_query(text: str) -> SearchQuery | None:
