@@ -270,13 +270,17 @@ class ArticleFilter(django_filters.FilterSet):
         return queryset  # the paginator orders, by ordering_name
 
     def search(self, queryset, name, value):
+        if self.ordering_name == Ordering.RELEVANCE:
+            return queryset  # ranked in filter_queryset, once the other filters are applied
         return search_articles(queryset, value)
 
     def filter_queryset(self, queryset):
         filtered = super().filter_queryset(queryset)
-        text = self.form.cleaned_data.get("q")
-        if text and self.ordering_name == Ordering.RELEVANCE:
-            return search_ranked(queryset, matching=filtered, text=text)
+        data = self.form.cleaned_data
+        if data.get("q") and self.ordering_name == Ordering.RELEVANCE:
+            return search_ranked(
+                queryset, filtered=filtered, text=data["q"], index_first=bool(data.get("tag"))
+            )
         return filtered
 
 
@@ -288,15 +292,13 @@ def search_articles(queryset, text: str):
     every word must appear somewhere in the article, and relevance is 0 for all, so the order
     is newest first.
     """
-    if connection.vendor == "postgresql":
-        return queryset.filter(search_vector=_websearch(text)).annotate(relevance=_relevance(text))
-    return _every_word(queryset, text).annotate(relevance=_relevance(text))
+    return _matching(queryset, text).annotate(relevance=_relevance(text))
 
 
-def search_ranked(queryset, *, matching, text: str):
-    """What ordering by relevance ranks: the newest SEARCH_RANKED_MAX of `matching` (the
-    feed filtered, `q` included), read again from `queryset` (the feed unfiltered), annotated
-    with `relevance`. On both databases.
+def search_ranked(queryset, *, filtered, text: str, index_first: bool = False):
+    """What ordering by relevance ranks: the newest SEARCH_RANKED_MAX articles of `filtered`
+    (the feed with its other filters) that match `text`, read again from `queryset` (the feed
+    unfiltered), annotated with `relevance`. On both databases.
 
     The bound is what keeps ranking cheap: ts_rank reads each candidate's vector, and sorting
     by it needs every candidate ranked, so ranking all the matches of a common word costs a
@@ -306,9 +308,25 @@ def search_ranked(queryset, *, matching, text: str):
     on every page, so keyset pagination over (relevance, published_at, id) neither skips nor
     repeats. The filters are not repeated around it: PostgreSQL would then scan the whole
     table for them rather than read the 1,000 articles by id.
+
+    `index_first` (a tag filter): the match is checked on a second reading of the article, by
+    id, so that the tags are checked on the feed's index alone and only the tagged articles are
+    read: a tag on 2% of the articles otherwise reads 45,000 of them to find 1,000 matches
+    (175 ms at 100,000 articles; 20 this way). Without one, reading each article once is less.
     """
+    if index_first:
+        each = Article.objects.filter(pk=OuterRef("pk"))
+        matching = filtered.filter(Exists(_matching(each, text)))
+    else:
+        matching = _matching(filtered, text)
     newest = matching.order_by("-published_at", "-id").values("pk")[:SEARCH_RANKED_MAX]
     return queryset.filter(pk__in=newest).annotate(relevance=_relevance(text))
+
+
+def _matching(queryset, text: str):
+    if connection.vendor == "postgresql":
+        return queryset.filter(search_vector=_websearch(text))
+    return _every_word(queryset, text)
 
 
 def _websearch(text: str) -> SearchQuery:
