@@ -10,7 +10,7 @@ from django.utils import timezone
 from articles import filters
 from articles.filters import SEARCH_RANKED_MAX, rank_query
 from articles.models import Status
-from tests.factories import ArticleFactory
+from tests.factories import ArticleFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +69,24 @@ def test_the_bound_follows_the_other_filters(api, bound_of_four):
     ranked = walk(api, {"q": "robots", "category": "research"})
 
     assert sorted(ranked) == sorted(a.slug for a in research[:4])
+
+
+@pytest.mark.parametrize("listed_max", [0, filters.TAGGED_LISTED_MAX])
+def test_the_bound_follows_a_tag_filter(api, bound_of_four, monkeypatch, listed_max):
+    # Either way the tag filter finds its articles (scanned or listed by id).
+    monkeypatch.setattr(filters, "TAGGED_LISTED_MAX", listed_max)
+    tag = TagFactory(slug="robotics")
+    tagged = [
+        ArticleFactory(title="Robots at work", tags=[tag], published_at=hours_ago(n))
+        for n in (5, 6, 7, 8, 9)
+    ]
+    ArticleFactory(title="Unrelated", tags=[tag], published_at=hours_ago(1))
+    for n in range(4):
+        ArticleFactory(title="Robots untagged", published_at=hours_ago(n))
+
+    ranked = walk(api, {"q": "robots", "tag": "robotics"})
+
+    assert sorted(ranked) == sorted(a.slug for a in tagged[:4])
 
 
 def test_ranked_pages_neither_skip_nor_repeat_when_ranks_tie(api, bound_of_four):
