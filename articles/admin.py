@@ -36,9 +36,12 @@ from django.utils.http import urlencode
 from articles.filters import SEARCH_CONFIG, SEARCH_MAX_TERMS
 from articles.models import Article, ArticleTag, Status, Tag, Takeaway
 from articles.services import (
+    article_counts_kept,
     article_publish,
     article_refresh_search_vector,
+    article_tags_set,
     article_unpublish,
+    tag_counts_refresh,
     tag_merge,
 )
 
@@ -621,10 +624,13 @@ class ArticleAdmin(NewsroomAdmin):
 
     def save_model(self, request, obj, form, change):
         """Everything but the status is saved as the form has it; the status changes through
-        article_publish / article_unpublish, as the list's actions do."""
+        article_publish / article_unpublish, as the list's actions do. Each step keeps the
+        published counts (a new company, a new status); save_related's tags too."""
         wanted = obj.status
         obj.status = form.initial.get("status", Status.DRAFT) if change else Status.DRAFT
-        super().save_model(request, obj, form, change)
+        with article_counts_kept(article_ids=[obj.pk] if change else []) as counted:
+            super().save_model(request, obj, form, change)
+            counted.add(obj.pk)
         if wanted == Status.PUBLISHED:
             saved = article_publish(article=obj, at=obj.published_at)
         else:
@@ -635,9 +641,18 @@ class ArticleAdmin(NewsroomAdmin):
         super().save_related(request, form, formsets, change)
         article = form.instance
         if "tag_list" in form.changed_data:
-            article.tags.set(form.cleaned_data["tag_list"])
+            article_tags_set(article=article, tags=form.cleaned_data["tag_list"])
         # Title, summary, opinion or takeaways may have changed: one UPDATE either way.
         article_refresh_search_vector(article_ids=[article.pk])
+
+    def delete_model(self, request, obj):
+        with article_counts_kept(article_ids=[obj.pk]):
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # The "delete selected" action: one recount for all the tags and companies concerned.
+        with article_counts_kept(article_ids=queryset.values_list("pk", flat=True)):
+            super().delete_queryset(request, queryset)
 
     # Actions
 
@@ -694,9 +709,7 @@ class TagAdmin(MergeActionMixin, NewsroomAdmin):
     fields = ["name", "slug", "articles_total", "published", "created_at"]
     readonly_fields = ["articles_total", "published", "created_at"]
     prepopulated_fields = {"slug": ["name"]}
-    # No published count in the list: it joins every link to its article (two seconds for a
-    # page of tags with 100,000 articles); the tag's own page shows it.
-    list_display = ["name", "slug", "articles_total"]
+    list_display = ["name", "slug", "articles_total", "published"]
     search_fields = ["name", "slug"]
     actions = ["merge"]
     merge_service = staticmethod(tag_merge)
@@ -708,11 +721,20 @@ class TagAdmin(MergeActionMixin, NewsroomAdmin):
         # COUNT(*), not of the id: the index alone answers it (an index-only scan).
         links = ArticleTag.objects.filter(tag=OuterRef("pk")).order_by().values("tag")
         total = links.annotate(n=Count("*")).values("n")
+        # The published count: the stored column less the scheduled articles, one query for
+        # the page (TagQuerySet.with_article_count).
         return (
             super()
             .get_queryset(request)
             .annotate(articles_total=Coalesce(Subquery(total), Value(0)))
+            .with_article_count()
         )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # The save wrote the row whole, published_count as loaded: recount it, in case an
+        # article was published meanwhile.
+        tag_counts_refresh(tag_ids=[obj.pk])
 
     @admin.display(description="articles", ordering="articles_total")
     def articles_total(self, tag):
@@ -728,4 +750,4 @@ class TagAdmin(MergeActionMixin, NewsroomAdmin):
     def published(self, tag):
         if tag.pk is None:
             return "-"
-        return Tag.objects.filter(pk=tag.pk).with_article_count().get().article_count
+        return tag.article_count

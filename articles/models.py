@@ -1,8 +1,11 @@
+import itertools
+
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Substr
+from django.db.models.query import ModelIterable
 from django.utils import timezone
 
 # How many characters of the summary a list item's excerpt is cut from.
@@ -31,27 +34,67 @@ def is_staff(user) -> bool:
 
 class TagQuerySet(models.QuerySet):
     def visible_to(self, user) -> "TagQuerySet":
-        """Tags of no published article stay hidden from the public: they would announce drafts."""
+        """Tags of no published article stay hidden from the public: they would announce drafts.
+
+        A tag is public when its `published_count` exceeds its scheduled articles. Those are
+        few (the future end of the article_feed index), so the tags that only scheduled
+        articles carry are found in one pass over them (a NOT IN that PostgreSQL hashes once
+        per query), whatever the number of tags: an EXISTS per tag costs that per tag.
+        """
         if is_staff(user):
             return self.all()
-        return self.filter(
-            Exists(ArticleTag.objects.filter(published_q("article__"), tag=OuterRef("pk")))
+        only_scheduled = (
+            ArticleTag.objects.filter(scheduled_q("article__"))
+            .values("tag_id", "tag__published_count")
+            .annotate(n=Count("*"))
+            .filter(n__gte=F("tag__published_count"))
+            .values("tag_id")
         )
+        return self.filter(published_count__gt=0).exclude(pk__in=only_scheduled)
 
     def with_article_count(self) -> "TagQuerySet":
-        published = (
-            ArticleTag.objects.filter(published_q("article__"), tag=OuterRef("pk"))
+        """Each tag fetched gets `article_count`: its public articles, exact.
+
+        That is `published_count` less the tag's scheduled articles, counted in one more query
+        once the tags are fetched (as prefetch_related does): a pass over the scheduled articles'
+        links, whatever the page size. A count per tag in SQL costs each tag's links or all the
+        scheduled articles, per tag.
+        """
+        clone = self._chain()
+        clone._iterable_class = TagWithArticleCountIterable
+        return clone
+
+
+class TagWithArticleCountIterable(ModelIterable):
+    """The tags of TagQuerySet.with_article_count()."""
+
+    def __iter__(self):
+        tags = super().__iter__()
+        first = next(tags, None)
+        if first is None:
+            return
+        # Every tag's, not only those fetched: filtered by tag, PostgreSQL reads the tags'
+        # links (tens of thousands for a common one) rather than the scheduled articles'.
+        scheduled = dict(
+            ArticleTag.objects.using(self.queryset.db)
+            .filter(scheduled_q("article__"))
             .order_by()
-            .values("tag")
-            .annotate(n=Count("pk"))
-            .values("n")
+            .values("tag_id")
+            .annotate(n=Count("*"))
+            .values_list("tag_id", "n")
         )
-        return self.annotate(article_count=Coalesce(Subquery(published), Value(0)))
+        for tag in itertools.chain([first], tags):
+            tag.article_count = tag.published_count - scheduled.get(tag.pk, 0)
+            yield tag
 
 
 class Tag(models.Model):
     slug = models.SlugField(max_length=100)
     name = models.CharField(max_length=100)
+    # Links to articles of status published, scheduled ones included: kept exact, in the
+    # writing transaction, by articles.services.tag_counts_refresh. The public count subtracts
+    # the scheduled ones when read (TagQuerySet.with_article_count).
+    published_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TagQuerySet.as_manager()
@@ -73,6 +116,16 @@ def published_q(prefix: str = "", now=None) -> Q:
         **{
             f"{prefix}status": Status.PUBLISHED,
             f"{prefix}published_at__lte": now or timezone.now(),
+        }
+    )
+
+
+def scheduled_q(prefix: str = "", now=None) -> Q:
+    """Published, but for later: counted in `published_count`, not yet public."""
+    return Q(
+        **{
+            f"{prefix}status": Status.PUBLISHED,
+            f"{prefix}published_at__gt": now or timezone.now(),
         }
     )
 

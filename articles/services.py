@@ -1,23 +1,30 @@
-"""Writes to articles that touch several models: the import's upsert and the search vector."""
+"""Writes to articles that touch several models: the import's upsert, publication, tags, the
+search vector, and the published counts of tags and companies that all of them keep."""
 
+import contextlib
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Literal, Required, TypedDict
 
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
-from django.db.models import OuterRef, StringAgg, Subquery, Value
+from django.db.models import Count, OuterRef, StringAgg, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from articles.filters import SEARCH_CONFIG
 from articles.models import Article, ArticleTag, Status, Tag, Takeaway
 from botbeat.cache import bump_content_version
 from companies.models import Company
+from companies.services import company_counts_refresh
 
 UpsertResult = Literal["created", "updated", "unchanged"]
 
 # The article's own fields that feed its search vector (its takeaways feed it too).
 SEARCHED_FIELDS = frozenset({"title", "summary", "editorial_opinion"})
+# The article's own fields that the published counts of tags and companies depend on.
+COUNTED_FIELDS = frozenset({"status", "company_id"})
 
 
 class CompanyData(TypedDict, total=False):
@@ -117,6 +124,7 @@ def article_upsert(*, data: ArticleData) -> tuple[Article, UpsertResult]:
         article = Article.objects.create(slug=data["slug"], **values)
         _takeaways_create(article=article, texts=takeaways)
         article.tags.set(tags)
+        article_counts_refresh(article_ids=[article.pk], before=PublishedLinks())
         article_refresh_search_vector(article_ids=[article.pk])
         return article, "created"
 
@@ -127,6 +135,9 @@ def article_upsert(*, data: ArticleData) -> tuple[Article, UpsertResult]:
     if not (changed or takeaways_changed or tags_changed):
         return article, "unchanged"
 
+    counted = tags_changed or not COUNTED_FIELDS.isdisjoint(changed)
+    # The article is locked already (above): this reads its links.
+    before = article_links_lock(article_ids=[article.pk]) if counted else None
     for name in changed:
         setattr(article, name, values[name])
     # updated_at is written even when only takeaways or tags changed: the article did change.
@@ -137,6 +148,8 @@ def article_upsert(*, data: ArticleData) -> tuple[Article, UpsertResult]:
         _takeaways_create(article=article, texts=takeaways)
     if tags_changed:
         article.tags.set(tags)
+    if before is not None:
+        article_counts_refresh(article_ids=[article.pk], before=before)
     if takeaways_changed or SEARCHED_FIELDS.intersection(changed):
         article_refresh_search_vector(article_ids=[article.pk])
     return article, "updated"
@@ -200,9 +213,11 @@ def article_publish(*, article: Article, at: dt.datetime | None = None) -> Artic
         at = now
     if article.status == Status.PUBLISHED and article.published_at == at:
         return article
+    before = article_links_lock(article_ids=[article.pk])
     article.status = Status.PUBLISHED
     article.published_at = at
     article.save(update_fields=["status", "published_at", "updated_at"])
+    article_counts_refresh(article_ids=[article.pk], before=before)
     return article
 
 
@@ -214,9 +229,17 @@ def article_unpublish(*, article: Article) -> Article:
     """
     article = Article.objects.select_for_update().defer("search_vector").get(pk=article.pk)
     if article.status != Status.DRAFT:
+        before = article_links_lock(article_ids=[article.pk])
         article.status = Status.DRAFT
         article.save(update_fields=["status", "updated_at"])
+        article_counts_refresh(article_ids=[article.pk], before=before)
     return article
+
+
+def article_tags_set(*, article: Article, tags: Iterable[Tag]) -> None:
+    """Give `article` exactly these tags, keeping the published counts."""
+    with article_counts_kept(article_ids=[article.pk]):
+        article.tags.set(list(tags))
 
 
 @transaction.atomic
@@ -232,6 +255,9 @@ def tag_merge(*, source: Tag, target: Tag) -> int:
         raise ValueError("A tag cannot be merged into itself.")
     # Lock both tags, in id order (two merges of the same pair cannot deadlock): this also makes
     # anyone linking an article to either of them wait for the merge (the link's foreign key).
+    # Tags before articles, against the order the counts' writers lock in (see "The published
+    # counts" below): a concurrent write to one of the merged articles may deadlock with the
+    # merge, and PostgreSQL then cancels one of the two; no count is left wrong.
     list(Tag.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk"))
     links = ArticleTag.objects.filter(tag=source)
     carried = links.count()
@@ -239,5 +265,106 @@ def tag_merge(*, source: Tag, target: Tag) -> int:
     links.filter(article__in=ArticleTag.objects.filter(tag=target).values("article")).delete()
     links.update(tag=target)
     Tag.objects.filter(pk=source.pk).delete()
+    tag_counts_refresh(tag_ids=[target.pk])
     bump_content_version()  # the updates above send no signal (botbeat/signals.py)
     return carried
+
+
+# The published counts (Tag.published_count, Company.published_count)
+#
+# Every write that can add or remove a link between a published article and a tag or a company
+# (creating, publishing, unpublishing or deleting an article, changing its company or its tags,
+# merging tags or companies) recounts the tags and companies concerned in its own transaction.
+# Locks make that exact under concurrency (READ COMMITTED):
+# - the writer first locks the articles it changes (article_links_lock), so that two writers of
+#   one article, whether they change its status or its tags, take turns, and the second sees
+#   the first one's links when it looks for the tags to recount;
+# - a recount locks its rows in id order (FOR NO KEY UPDATE, which the links' foreign-key checks
+#   do not wait for), then counts in a new statement: two writers of one tag take turns, and the
+#   second counts the first one's committed links. Locks go articles, tags, companies.
+# A recount reads the links themselves, so it also repairs a count that any other write left
+# wrong (e.g. a stale full save of the row).
+
+
+@dataclasses.dataclass(frozen=True)
+class PublishedLinks:
+    """The (article id, tag id) and (article id, company id) pairs that a set of articles adds
+    to the published counts: those of its articles with status published."""
+
+    tags: frozenset[tuple[int, int]] = frozenset()
+    companies: frozenset[tuple[int, int]] = frozenset()
+
+
+def article_links_lock(*, article_ids: Iterable[int]) -> PublishedLinks:
+    """Lock these articles (in id order, until the transaction ends) and return their published
+    links: call it in a transaction, before writing to them, and pass the answer to
+    article_counts_refresh once written."""
+    return _published_links(article_ids=article_ids, lock=True)
+
+
+def article_counts_refresh(*, article_ids: Iterable[int], before: PublishedLinks) -> None:
+    """Recount the tags and companies whose published links to these articles differ from
+    `before` (article_links_lock's answer, taken in this transaction before the writes)."""
+    after = _published_links(article_ids=article_ids)
+    tag_counts_refresh(tag_ids={tag for _, tag in before.tags ^ after.tags})
+    company_counts_refresh(
+        company_ids={company for _, company in before.companies ^ after.companies}
+    )
+
+
+def _published_links(*, article_ids: Iterable[int], lock: bool = False) -> PublishedLinks:
+    """One query for the articles, one more for their tags when any is published."""
+    ids = sorted(set(article_ids))
+    if not ids:
+        return PublishedLinks()
+    articles = Article.objects.filter(pk__in=ids).order_by("pk")
+    if lock:
+        articles = articles.select_for_update(no_key=True)
+    published = {
+        pk: company
+        for pk, status, company in articles.values_list("pk", "status", "company_id")
+        if status == Status.PUBLISHED
+    }
+    if not published:
+        return PublishedLinks()
+    tags = ArticleTag.objects.filter(article_id__in=list(published)).values_list(
+        "article_id", "tag_id"
+    )
+    return PublishedLinks(tags=frozenset(tags), companies=frozenset(published.items()))
+
+
+@contextlib.contextmanager
+def article_counts_kept(*, article_ids: Iterable[int] = ()) -> Iterator[set[int]]:
+    """A transaction that keeps the published counts exact across the writes of its block to
+    the articles `article_ids`: it locks them first and recounts what changed at the end.
+    The block adds the ids of the articles it creates to the set it is given."""
+    ids = set(article_ids)
+    with transaction.atomic():
+        before = article_links_lock(article_ids=ids)
+        yield ids
+        article_counts_refresh(article_ids=ids, before=before)
+
+
+def tag_counts_refresh(*, tag_ids: Iterable[int]) -> None:
+    """Recount `Tag.published_count` of these tags from their links, in one UPDATE after
+    locking them in id order (see above). Costs an index range per tag: a few milliseconds for
+    a tag on 40% of 100,000 articles."""
+    ids = sorted(set(tag_ids))
+    if not ids:
+        return
+    published = (
+        ArticleTag.objects.filter(tag=OuterRef("pk"), article__status=Status.PUBLISHED)
+        .order_by()
+        .values("tag")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    with transaction.atomic(savepoint=False):
+        list(
+            Tag.objects.select_for_update(no_key=True)
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        Tag.objects.filter(pk__in=ids).update(published_count=Coalesce(Subquery(published), 0))
+        bump_content_version()  # .update() sends no signal (botbeat/signals.py)

@@ -8,7 +8,7 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from articles.filters import ArticleFilter, Ordering
+from articles.filters import TAG_FILTER_MAX_ITEMS, ArticleFilter, Ordering
 from articles.models import Article, Tag
 from articles.selectors import article_more_from_company, article_suggested
 from articles.serializers import (
@@ -48,7 +48,7 @@ FEED_PARAMETERS = [
     OpenApiParameter("company", SLUG_SCHEMA, description="A company's slug."),
     OpenApiParameter(
         "tag",
-        {"type": "array", "items": SLUG_SCHEMA},
+        {"type": "array", "items": SLUG_SCHEMA, "maxItems": TAG_FILTER_MAX_ITEMS},
         style="form",
         explode=True,
         description=ArticleFilter.base_filters["tag"].extra["help_text"],

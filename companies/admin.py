@@ -6,7 +6,7 @@ from django.urls import reverse
 from articles.admin import MergeActionMixin, NewsroomAdmin, count_link
 from articles.models import Article
 from companies.models import Company
-from companies.services import company_merge
+from companies.services import company_counts_refresh, company_merge
 
 
 @admin.register(Company)
@@ -46,6 +46,12 @@ class CompanyAdmin(MergeActionMixin, NewsroomAdmin):
             .with_article_stats()
             .annotate(articles_total=Coalesce(Subquery(total), Value(0)))
         )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # The save wrote the row whole, published_count as loaded: recount it, in case an
+        # article was published meanwhile.
+        company_counts_refresh(company_ids=[obj.pk])
 
     @admin.display(description="articles", ordering="articles_total")
     def articles_total(self, company):

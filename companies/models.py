@@ -1,28 +1,51 @@
 from django.db import models
-from django.db.models import Count, Exists, Max, OuterRef, Subquery, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 
 class CompanyQuerySet(models.QuerySet):
     def visible_to(self, user) -> "CompanyQuerySet":
         """Companies with no published article stay hidden from the public: they would
-        announce a draft's subject."""
+        announce a draft's subject.
+
+        `published_count` (scheduled articles included) rules most out for free; the EXISTS is
+        one probe of the article_company_feed index.
+        """
         from articles.models import Article, is_staff
 
         if is_staff(user):
             return self.all()
-        return self.filter(Exists(Article.objects.published().filter(company=OuterRef("pk"))))
+        return self.filter(
+            Q(published_count__gt=0)
+            & Exists(Article.objects.published().filter(company=OuterRef("pk")))
+        )
 
-    def with_article_stats(self) -> "CompanyQuerySet":
-        # Correlated subqueries over the partial index article_company_feed: one index range
-        # per company shown, rather than an aggregate over every article.
-        from articles.models import Article
+    def with_article_stats(self, now=None) -> "CompanyQuerySet":
+        """`article_count` (public articles, exact) and `latest_published_at` per company.
 
-        published = Article.objects.published().filter(company=OuterRef("pk")).order_by()
-        count = published.values("company").annotate(n=Count("pk")).values("n")
-        latest = published.values("company").annotate(m=Max("published_at")).values("m")
+        The count is `published_count` less the scheduled articles, and the latest the first
+        public entry: both short ranges of the partial index article_company_feed per company
+        shown (the future; the newest past entry), never an aggregate over its articles.
+        """
+        from articles.models import Article, scheduled_q
+
+        now = now or timezone.now()
+        scheduled = (
+            Article.objects.filter(scheduled_q(now=now), company=OuterRef("pk"))
+            .order_by()
+            .values("company")
+            .annotate(n=Count("*"))
+            .values("n")
+        )
+        latest = (
+            Article.objects.published(now)
+            .filter(company=OuterRef("pk"))
+            .order_by("-published_at")
+            .values("published_at")[:1]
+        )
         return self.annotate(
-            article_count=Coalesce(Subquery(count), Value(0)),
+            article_count=F("published_count") - Coalesce(Subquery(scheduled), Value(0)),
             latest_published_at=Subquery(latest),
         )
 
@@ -35,6 +58,10 @@ class Company(models.Model):
     description = models.TextField(blank=True)
     website_url = models.URLField(max_length=500, blank=True)
     logo_url = models.URLField(max_length=500, blank=True)
+    # Its articles of status published, scheduled ones included: kept exact, in the writing
+    # transaction, by companies.services.company_counts_refresh. The public count subtracts the
+    # scheduled ones when read (CompanyQuerySet.with_article_stats).
+    published_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

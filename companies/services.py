@@ -1,9 +1,14 @@
-"""Writes to companies that touch several models: merging a duplicate into another."""
+"""Writes to companies that touch several models: merging a duplicate into another, and the
+published count that every write to an article's company or status keeps."""
+
+from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from articles.models import Article
+from articles.models import Article, Status
 from botbeat.cache import bump_content_version
 from companies.models import Company
 
@@ -38,5 +43,33 @@ def company_merge(*, source: Company, target: Company) -> int:
         target.save(update_fields=[*filled, "updated_at"])
     moved = Article.objects.filter(company=source).update(company=target, updated_at=timezone.now())
     source.delete()
+    company_counts_refresh(company_ids=[target.pk])
     bump_content_version()  # the update above sends no signal (botbeat/signals.py)
     return moved
+
+
+def company_counts_refresh(*, company_ids: Iterable[int]) -> None:
+    """Recount `Company.published_count` of these companies from their articles, in one UPDATE
+    after locking them in id order (FOR NO KEY UPDATE): concurrent writers of one company take
+    turns, and the second counts what the first committed. The article writers call it through
+    articles.services, which explains the locking. An index-only range of article_company_feed
+    per company."""
+    ids = sorted(set(company_ids))
+    if not ids:
+        return
+    published = (
+        Article.objects.filter(company=OuterRef("pk"), status=Status.PUBLISHED)
+        .order_by()
+        .values("company")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    with transaction.atomic(savepoint=False):
+        list(
+            Company.objects.select_for_update(no_key=True)
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        Company.objects.filter(pk__in=ids).update(published_count=Coalesce(Subquery(published), 0))
+        bump_content_version()  # .update() sends no signal (botbeat/signals.py)

@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from accounts.models import Profile
 from articles.models import Article, Category, Status, Tag, Takeaway
-from articles.services import article_refresh_search_vector
+from articles.services import article_refresh_search_vector, tag_counts_refresh
 from comments.models import Comment, thread_place
 from companies.models import Company
+from companies.services import company_counts_refresh
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -74,6 +75,13 @@ class ArticleFactory(factory.django.DjangoModelFactory):
             Takeaway.objects.bulk_create(
                 Takeaway(article=self, position=i, text=text) for i, text in enumerate(extracted)
             )
+
+    @factory.post_generation
+    def published_counts(self, create, extracted, **kwargs):
+        # What the write paths do: the article's tags and company recounted.
+        if create:
+            tag_counts_refresh(tag_ids=self.article_tags.values_list("tag_id", flat=True))
+            company_counts_refresh(company_ids=[self.company_id])
 
     @factory.post_generation
     def search_vector(self, create, extracted, **kwargs):

@@ -228,21 +228,25 @@ def test_panel_query_counts_do_not_grow_with_limit(api, django_assert_num_querie
     with django_assert_num_queries(3):
         api.get(f"/api/v1/articles/{article.slug}/more-from-company/", {"limit": 20})
 
-    # the article, its tags, tag weights, the ranking, the page of articles, their tags
+    # the article, its tags and their counts, the articles sharing them all (their candidates,
+    # those of the same category), the page of articles, their tags
     with django_assert_num_queries(6):
         api.get(f"/api/v1/articles/{article.slug}/suggested/", {"limit": 1})
     with django_assert_num_queries(6):
         api.get(f"/api/v1/articles/{article.slug}/suggested/", {"limit": 20})
 
 
+@pytest.mark.parametrize("listed_max", [0, 2000])
 @pytest.mark.parametrize("budget", [1, 4, 10_000])
-def test_suggested_ranking_matches_a_brute_force_ranking(api, monkeypatch, budget):
-    """The shortcut over rare tags (articles.selectors._rank_related) changes nothing."""
+def test_suggested_ranking_matches_a_brute_force_ranking(api, monkeypatch, budget, listed_max):
+    """The shortcuts of articles.selectors._rank_related (those sharing every tag, found either
+    way all_tags_q finds them; then the rare tags) change nothing."""
     import random
 
-    from articles import selectors
+    from articles import filters, selectors
 
     monkeypatch.setattr(selectors, "RARE_TAGS_BUDGET", budget)
+    monkeypatch.setattr(filters, "TAGGED_LISTED_MAX", listed_max)
     rng = random.Random(7)
     companies = [CompanyFactory() for _ in range(3)]
     tags = [TagFactory() for _ in range(10)]

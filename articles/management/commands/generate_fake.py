@@ -31,9 +31,10 @@ from django.db import connection, models, transaction
 from tqdm import tqdm
 
 from articles.models import Article, ArticleTag, Category, Status, Tag, Takeaway
-from articles.services import article_refresh_search_vector
+from articles.services import article_refresh_search_vector, tag_counts_refresh
 from comments.models import MAX_DEPTH, Comment, thread_place
 from companies.models import Company
+from companies.services import company_counts_refresh
 
 REAL_COMPANIES = [
     "OpenAI", "Anthropic", "Google DeepMind", "Meta AI", "Microsoft", "Nvidia", "Intel",
@@ -129,6 +130,9 @@ class Command(BaseCommand):
             public_ids = self.make_articles(options["articles"], company_ids, tag_ids)
             if options["comments"] and public_ids:
                 self.make_comments(options["comments"], public_ids, user_ids)
+            # COPY and bulk_create pass by the services: recount every tag and company.
+            tag_counts_refresh(tag_ids=Tag.objects.values_list("pk", flat=True))
+            company_counts_refresh(company_ids=Company.objects.values_list("pk", flat=True))
             self.reset_sequences()
         self.refresh_search(range(self.first_article_id, self.next_id(Article)))
         if connection.vendor == "postgresql":
