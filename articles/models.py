@@ -94,19 +94,6 @@ class ArticleQuerySet(models.QuerySet):
             return self.all()
         return self.published()
 
-    def with_comment_count(self) -> "ArticleQuerySet":
-        # A correlated count over the (article, status) index: exact, and cheap for one page.
-        from comments.models import Comment
-
-        visible = (
-            Comment.objects.filter(article=OuterRef("pk"), status=Comment.Status.VISIBLE)
-            .order_by()
-            .values("article")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return self.annotate(comment_count=Coalesce(Subquery(visible), Value(0)))
-
     def for_list(self) -> "ArticleQuerySet":
         """Everything a list item renders, in a fixed number of queries whatever the page size.
 
@@ -118,7 +105,6 @@ class ArticleQuerySet(models.QuerySet):
             .prefetch_related(TAGS_BY_NAME)
             .defer("summary", "editorial_opinion", "search_vector", "authors")
             .annotate(excerpt_source=Substr("summary", 1, EXCERPT_SOURCE_LENGTH))
-            .with_comment_count()
         )
 
     def for_detail(self) -> "ArticleQuerySet":
@@ -133,7 +119,6 @@ class ArticleQuerySet(models.QuerySet):
                 ),
             )
             .defer("search_vector")
-            .with_comment_count()
         )
 
 
@@ -155,6 +140,10 @@ class Article(models.Model):
     authors = models.JSONField(default=list, blank=True)
     tags = models.ManyToManyField(Tag, through="ArticleTag", related_name="articles", blank=True)
     comments_open = models.BooleanField(default=True)
+    # The visible comments: what the public sees counted. Maintained exactly by the comment
+    # services (comments.services.comment_count_visible), in each comment write's transaction
+    # and under this row's lock, so that a list reads it instead of counting comments.
+    comment_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     # Maintained by articles.services.article_refresh_search_vector (PostgreSQL only).
     search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
