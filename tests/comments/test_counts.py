@@ -4,9 +4,11 @@ Every write through a service leaves them equal to a count of the comments thems
 (`comment_count()` checks every one of them), on SQLite and, with threads racing, on PostgreSQL.
 """
 
+import io
 import threading
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, connections
 
 from articles.models import Article
@@ -148,3 +150,14 @@ def test_counts_stay_exact_while_readers_post_and_moderators_hide_at_once():
     assert failures == []
     assert Comment.objects.filter(article=article).count() > 2 + ROUNDS
     comment_count(article)  # every count checked against the comments
+
+
+def test_generate_fake_leaves_the_counts_exact():
+    call_command(
+        "generate_fake", articles=30, comments=600, companies=3, tags=5, verbosity=0,
+        stdout=io.StringIO(),
+    )  # fmt: skip
+    busiest = Article.objects.order_by("-comment_count").first()
+    assert busiest.comment_count > 0
+    for article in Article.objects.filter(comments__isnull=False).distinct():
+        comment_count(article)

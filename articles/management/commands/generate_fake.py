@@ -33,6 +33,7 @@ from tqdm import tqdm
 from articles.models import Article, ArticleTag, Category, Status, Tag, Takeaway
 from articles.services import article_refresh_search_vector
 from comments.models import MAX_DEPTH, Comment, thread_place
+from comments.services import comment_counts_refresh
 from companies.models import Company
 
 REAL_COMPANIES = [
@@ -129,6 +130,7 @@ class Command(BaseCommand):
             public_ids = self.make_articles(options["articles"], company_ids, tag_ids)
             if options["comments"] and public_ids:
                 self.make_comments(options["comments"], public_ids, user_ids)
+                comment_counts_refresh()  # the counts the comment services keep, for COPY's rows
             self.reset_sequences()
         self.refresh_search(range(self.first_article_id, self.next_id(Article)))
         if connection.vendor == "postgresql":
