@@ -83,6 +83,53 @@ TAGS_BY_NAME = Prefetch(
 )
 
 
+# A list item's columns, as .values() names them (list_rows(); articles.serializers writes
+# them out). The company's too: one join, no instance.
+LIST_COLUMNS = (
+    "id",
+    "slug",
+    "title",
+    "category",
+    "published_at",
+    "comment_count",
+    "company_id",
+    "company__slug",
+    "company__name",
+    "company__logo_url",
+)
+# A detail's columns beyond a list item's (detail_rows()).
+DETAIL_COLUMNS = (
+    "status",
+    "summary",
+    "editorial_opinion",
+    "source_name",
+    "source_url",
+    "authors",
+    "comments_open",
+    "updated_at",
+)
+
+
+TagRow = tuple[int, str, str]  # a tag as the rows carry it: id, slug, name
+
+
+def with_tags(rows: list[dict]) -> list[dict]:
+    """Give each article row its "tags", `TagRow`s by name: one query for a page of articles
+    (the article_tag_unique index, then each tag by its key), no instance."""
+    by_id: dict[int, list[TagRow]] = {}
+    for row in rows:
+        row["tags"] = by_id[row["id"]] = []
+    if by_id:
+        links = (
+            ArticleTag.objects.filter(article_id__in=by_id)
+            .order_by("tag__name", "tag__slug")
+            .values_list("article_id", "tag_id", "tag__slug", "tag__name")
+        )
+        for article_id, *tag in links:
+            by_id[article_id].append(tuple(tag))
+    return rows
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self, now=None) -> "ArticleQuerySet":
         """Articles the public may see: published, and not scheduled for later."""
@@ -106,6 +153,21 @@ class ArticleQuerySet(models.QuerySet):
             .defer("summary", "editorial_opinion", "search_vector", "authors")
             .annotate(excerpt_source=Substr("summary", 1, EXCERPT_SOURCE_LENGTH))
         )
+
+    def list_rows(self) -> "ArticleQuerySet":
+        """What a list item shows, as plain rows (`.values()`) with the company's columns
+        joined in; the tags come apart (with_tags). Rows, not instances: building an
+        article and a company per item, and prefetching the tags into them, was most of a
+        feed page's time (tests/miss_costs.py measures it). Annotations made before (a
+        search's `relevance`) stay in the rows, for the cursor."""
+        return self.annotate(excerpt_source=Substr("summary", 1, EXCERPT_SOURCE_LENGTH)).values(
+            *LIST_COLUMNS, *self.query.annotations, "excerpt_source"
+        )
+
+    def detail_rows(self) -> "ArticleQuerySet":
+        """What the detail shows, as plain rows; the tags and takeaways come apart
+        (with_tags, takeaway_texts)."""
+        return self.values(*LIST_COLUMNS, *DETAIL_COLUMNS)
 
     def for_detail(self) -> "ArticleQuerySet":
         return (
@@ -219,6 +281,15 @@ class ArticleTag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_id} · {self.tag_id}"
+
+
+def takeaway_texts(article_id: int) -> list[str]:
+    """The article's takeaways, in order (takeaway_article_position_unique)."""
+    return list(
+        Takeaway.objects.filter(article_id=article_id)
+        .order_by("position")
+        .values_list("text", flat=True)
+    )
 
 
 class Takeaway(models.Model):

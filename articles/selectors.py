@@ -1,23 +1,26 @@
 """Reads that are more than a filter: the article page's side panels."""
 
-from django.db.models import Case, Count, IntegerField, Max, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, IntegerField, Max, Sum, Value, When
 from django.utils import timezone
 
-from articles.models import Article, ArticleTag, published_q
+from articles.models import Article, ArticleTag, published_q, with_tags
 
 # A shared tag weighs SCALE / (articles carrying it): a rare tag counts more than a common one.
 # Integers, so that sums are exact and the order of ties is deterministic.
 TAG_WEIGHT_SCALE = 1_000_000
 
 
-def article_more_from_company(*, article: Article, limit: int) -> QuerySet[Article]:
-    """The same company's other published articles, newest first (index article_company_feed)."""
-    return (
-        Article.objects.published()
-        .filter(company_id=article.company_id)
-        .exclude(pk=article.pk)
-        .for_list()
-        .order_by("-published_at", "-id")[:limit]
+def article_more_from_company(*, article: Article, limit: int) -> list[dict]:
+    """The same company's other published articles, newest first (index article_company_feed),
+    as list rows with their tags."""
+    return with_tags(
+        list(
+            Article.objects.published()
+            .filter(company_id=article.company_id)
+            .exclude(pk=article.pk)
+            .list_rows()
+            .order_by("-published_at", "-id")[:limit]
+        )
     )
 
 
@@ -27,7 +30,7 @@ def article_more_from_company(*, article: Article, limit: int) -> QuerySet[Artic
 RARE_TAGS_BUDGET = 5000
 
 
-def _rank_related(*, article: Article, tag_ids: set[int], limit: int, now) -> list[int]:
+def _rank_related(*, article: Article, counts: dict[int, int], limit: int, now) -> list[int]:
     """The ids of the `limit` best related articles, exactly as ranking every candidate would.
 
     Candidates that share none of the rare tags score at most the sum of the common tags'
@@ -35,19 +38,6 @@ def _rank_related(*, article: Article, tag_ids: set[int], limit: int, now) -> li
     its shared tags) scores more than that sum, nothing outside can enter the top: one query
     over a few thousand rows. Otherwise, a second query ranks every candidate.
     """
-    if not tag_ids:
-        return []
-    # Counted over every link of the tag, drafts included: an index-only scan of
-    # article_tag_by_tag, where joining the articles to count only published ones scanned the
-    # whole table at 100,000 articles. COUNT(*), as COUNT(id) would read every row for its id
-    # (13 ms instead of 3 for two common tags). A weight only orders; it is never shown.
-    counts = dict(
-        ArticleTag.objects.filter(tag_id__in=tag_ids)
-        .order_by()
-        .values("tag_id")
-        .annotate(n=Count("*"))
-        .values_list("tag_id", "n")
-    )
     if not counts:
         return []
     weights = {tag: TAG_WEIGHT_SCALE // n for tag, n in counts.items()}
@@ -92,22 +82,44 @@ def _rank_related(*, article: Article, tag_ids: set[int], limit: int, now) -> li
     return list(ranking.values_list("article_id", flat=True)[:limit])
 
 
-def article_suggested(*, article: Article, limit: int) -> list[Article]:
-    """Published articles of other companies related to `article`, best first.
+def _tag_link_counts(article: Article) -> dict[int, int]:
+    """The article's tags, each with how many articles carry it: its weight's denominator.
+
+    One query: the article's own links (article_tag_unique) give the tags, whose links are
+    counted over every article, drafts included: an index-only scan of article_tag_by_tag,
+    where joining the articles to count only published ones scanned the whole table at
+    100,000 articles. COUNT(*), as COUNT(id) would read every row for its id (13 ms instead of
+    3 for two common tags). A weight only orders; it is never shown.
+    """
+    return dict(
+        ArticleTag.objects.filter(
+            tag_id__in=ArticleTag.objects.filter(article_id=article.pk).values("tag_id")
+        )
+        .order_by()
+        .values("tag_id")
+        .annotate(n=Count("*"))
+        .values_list("tag_id", "n")
+    )
+
+
+def article_suggested(*, article: Article, limit: int) -> list[dict]:
+    """Published articles of other companies related to `article`, best first, as list rows
+    with their tags.
 
     Related means sharing tags, each shared tag weighted by its rarity; the same category breaks
     ties, then recency, then id. When fewer than `limit` are related, the most recent articles
-    of other companies fill the list, those of the same category first. Each article returned
-    carries `reason`: `{"shared_tags": [Tag, ...], "same_category": bool}`.
+    of other companies fill the list, those of the same category first. Each row carries
+    `reason`: `{"shared_tags": [TagRow, ...], "same_category": bool}`.
 
-    Queries: the article's tags, the tags' weights, the ranking (one aggregate over the tag
-    index; rarely two, see _rank_related), the page of articles, and up to two for the fallback.
+    Queries: the article's tags with their weights, the ranking (one aggregate over the tag
+    index; rarely two, see _rank_related), the page of articles, up to two for the fallback,
+    and the tags of the articles chosen.
     """
     now = timezone.now()
-    tag_ids = set(article.tags.values_list("id", flat=True))
+    counts = _tag_link_counts(article)
     others = Article.objects.published(now).exclude(company_id=article.company_id)
-    ranked_ids = _rank_related(article=article, tag_ids=tag_ids, limit=limit, now=now)
-    by_id = {a.pk: a for a in Article.objects.filter(pk__in=ranked_ids).for_list()}
+    ranked_ids = _rank_related(article=article, counts=counts, limit=limit, now=now)
+    by_id = {row["id"]: row for row in Article.objects.filter(pk__in=ranked_ids).list_rows()}
     chosen = [by_id[pk] for pk in ranked_ids if pk in by_id]
 
     # The fallback: recent articles of other companies, the same category first.
@@ -116,14 +128,14 @@ def article_suggested(*, article: Article, limit: int) -> list[Article]:
         if missing <= 0:
             break
         chosen.extend(
-            queryset.exclude(pk__in=[a.pk for a in chosen])
-            .for_list()
+            queryset.exclude(pk__in=[row["id"] for row in chosen])
+            .list_rows()
             .order_by("-published_at", "-id")[:missing]
         )
 
-    for candidate in chosen:
-        candidate.reason = {
-            "shared_tags": [tag for tag in candidate.tags_by_name if tag.id in tag_ids],
-            "same_category": candidate.category == article.category,
+    for row in with_tags(chosen):
+        row["reason"] = {
+            "shared_tags": [tag for tag in row["tags"] if tag[0] in counts],
+            "same_category": row["category"] == article.category,
         }
     return chosen

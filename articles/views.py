@@ -9,13 +9,16 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from articles.filters import ArticleFilter, Ordering
-from articles.models import Article, Tag
+from articles.models import Article, Tag, takeaway_texts, with_tags
 from articles.selectors import article_more_from_company, article_suggested
 from articles.serializers import (
     ArticleDetailSerializer,
     ArticleListSerializer,
     SuggestedArticleSerializer,
     TagSerializer,
+    detail_item,
+    list_item,
+    suggested_item,
 )
 from botbeat.api import PROBLEM_400, PROBLEM_404, StrictFilterBackend, StrictQueryParamsMixin
 from botbeat.cache import FEED_KEY, article_key, tag_answer
@@ -100,9 +103,9 @@ class ArticleViewSet(StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         articles = Article.objects.visible_to(self.request.user)
         if self.action == "list":
-            return articles.for_list()
+            return articles  # filtered first, then its rows (list)
         if self.action == "retrieve":
-            return articles.for_detail()
+            return articles.detail_rows()
         return articles.only("id", "slug", "company_id", "category", "status", "published_at")
 
     def get_serializer_class(self):
@@ -130,7 +133,13 @@ class ArticleViewSet(StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
 
     def list(self, request, *args, **kwargs):
         tag_answer(FEED_KEY)  # which articles it lists changes with any publication
-        return super().list(request, *args, **kwargs)
+        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()).list_rows())
+        return self.get_paginated_response([list_item(row) for row in with_tags(rows)])
+
+    def retrieve(self, request, *args, **kwargs):
+        row = self.get_object()
+        row["takeaways"] = takeaway_texts(row["id"])
+        return Response(detail_item(with_tags([row])[0]))
 
     def panel_limit(self) -> int:
         return parse_page_size(self.request, PANEL_LIMIT_DEFAULT, PANEL_LIMIT_MAX, "limit")
@@ -153,8 +162,8 @@ class ArticleViewSet(StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
         limit = self.panel_limit()
         article = self.get_object()
         tag_answer(FEED_KEY, article_key(article.pk))
-        items = article_more_from_company(article=article, limit=limit)
-        return Response({"results": ArticleListSerializer(items, many=True).data})
+        rows = article_more_from_company(article=article, limit=limit)
+        return Response({"results": [list_item(row) for row in rows]})
 
     @extend_schema(
         operation_id="articles_suggested",
@@ -178,8 +187,8 @@ class ArticleViewSet(StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
         limit = self.panel_limit()
         article = self.get_object()
         tag_answer(FEED_KEY, article_key(article.pk))
-        items = article_suggested(article=article, limit=limit)
-        return Response({"results": SuggestedArticleSerializer(items, many=True).data})
+        rows = article_suggested(article=article, limit=limit)
+        return Response({"results": [suggested_item(row) for row in rows]})
 
 
 @extend_schema_view(

@@ -31,6 +31,25 @@ def ancestor_ids(path: str) -> list[int]:
     return [int(path[start : start + n]) for start in range(0, len(path) - n, n)]
 
 
+# A comment's columns in a thread, as .values() names them (thread_rows()); `path` and
+# `thread` are the cursor's.
+THREAD_COLUMNS = (
+    "id",
+    "article__slug",
+    "parent_id",
+    "depth",
+    "path",
+    "thread",
+    "body",
+    "status",
+    "created_at",
+    "edited_at",
+    "reply_count",
+    "author__username",
+    "author__profile__display_name",
+)
+
+
 class CommentQuerySet(models.QuerySet):
     def visible_to(self, user) -> "CommentQuerySet":
         """Staff see every comment, of every article. Everyone else sees, on published articles,
@@ -41,6 +60,12 @@ class CommentQuerySet(models.QuerySet):
         return self.filter(
             published_q("article__"), Q(status=Comment.Status.VISIBLE) | Q(reply_count__gt=0)
         )
+
+    def thread_rows(self) -> "CommentQuerySet":
+        """What a comment in a thread shows, as plain rows (`.values()`, THREAD_COLUMNS) with
+        its article's slug and its author's names joined in: one query for a page, and no
+        instance (comments.serializers.thread_item writes them out)."""
+        return self.values(*THREAD_COLUMNS)
 
     def for_thread(self) -> "CommentQuerySet":
         """What a comment renders, in one query however many comments and authors."""

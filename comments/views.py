@@ -35,6 +35,7 @@ from comments.serializers import (
     CommentCreateSerializer,
     CommentSerializer,
     CommentUpdateSerializer,
+    thread_item,
 )
 from comments.services import (
     comment_create,
@@ -171,13 +172,18 @@ class ArticleCommentsView(StrictQueryParamsOnWritesMixin, generics.ListCreateAPI
             return Comment.objects.none()
         article = self.get_article(Article.objects.visible_to(self.request.user))
         tag_answer(article_key(article.pk))  # every comment write purges its article's key
-        return article.comments.for_thread().visible_to(self.request.user)
+        return article.comments.visible_to(self.request.user).thread_rows()
 
     def get_keyset(self) -> Keyset:
         return KEYSETS[self.filterset.ordering_name if self.filterset else CommentOrdering.OLDEST]
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), **thread_context(self.request)}
+
+    def list(self, request, *args, **kwargs):
+        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        shows = thread_context(request)["show_withheld"]
+        return self.get_paginated_response([thread_item(row, show_withheld=shows) for row in rows])
 
     def create(self, request, *args, **kwargs):
         article = self.get_article(Article.objects.published())

@@ -228,10 +228,10 @@ def test_panel_query_counts_do_not_grow_with_limit(api, django_assert_num_querie
     with django_assert_num_queries(3):
         api.get(f"/api/v1/articles/{article.slug}/more-from-company/", {"limit": 20})
 
-    # the article, its tags, tag weights, the ranking, the page of articles, their tags
-    with django_assert_num_queries(6):
+    # the article, its tags with their weights, the ranking, the page of articles, their tags
+    with django_assert_num_queries(5):
         api.get(f"/api/v1/articles/{article.slug}/suggested/", {"limit": 1})
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         api.get(f"/api/v1/articles/{article.slug}/suggested/", {"limit": 20})
 
 
