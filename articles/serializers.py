@@ -10,6 +10,7 @@ from articles.models import (
     TagRow,
 )
 from botbeat.cache import FEED_KEY, article_key, company_key, tag_answer, tag_key
+from botbeat.renderers import iso_datetime
 
 EXCERPT_LENGTH = 280
 
@@ -58,7 +59,6 @@ class OptionalURLField(serializers.Field):
 
 
 CATEGORY_LABELS = dict(Category.choices)
-DATETIME = serializers.DateTimeField()  # its format, as every DateTimeField here renders
 
 
 def tags_of(article) -> list[Tag]:
@@ -90,7 +90,7 @@ def list_item(row: dict) -> dict:
             "name": row["company__name"],
             "logo_url": row["company__logo_url"] or None,
         },
-        "published_at": DATETIME.to_representation(row["published_at"]),
+        "published_at": iso_datetime(row["published_at"]),
         "excerpt": make_excerpt(row["excerpt_source"]),
         "tags": [{"slug": slug, "name": name} for _, slug, name in tags],
         "comment_count": row["comment_count"],
@@ -112,7 +112,7 @@ def detail_item(row: dict) -> dict:
         ),
         authors=[str(author) for author in row["authors"]],
         comments_open=row["comments_open"],
-        updated_at=DATETIME.to_representation(row["updated_at"]),
+        updated_at=iso_datetime(row["updated_at"]),
     )
     return data
 

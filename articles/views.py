@@ -28,6 +28,7 @@ from botbeat.pagination import (
     StrictPageNumberPagination,
     parse_page_size,
 )
+from botbeat.renderers import FastJSONRenderer
 
 KEYSETS = {
     Ordering.NEWEST: Keyset(
@@ -92,6 +93,7 @@ def panel(name: str, item):
     ),
 )
 class ArticleViewSet(StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
+    renderer_classes = [FastJSONRenderer]  # DRF's JSON, byte for byte, faster
     lookup_field = "slug"
     lookup_value_regex = "[-a-zA-Z0-9_]+"
     filter_backends = [StrictFilterBackend]

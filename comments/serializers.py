@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import display_name_of
+from botbeat.renderers import iso_datetime
 from botbeat.text import NO_CONTROL_CHARACTERS_IN_TEXT, StrictCharField
 from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, Comment
 from comments.services import body_clean
@@ -32,7 +33,6 @@ class CommentAuthorSerializer(serializers.Serializer):
         return display_name_of(user)
 
 
-DATETIME = serializers.DateTimeField()  # its format, as every DateTimeField here renders
 VISIBLE = Comment.Status.VISIBLE
 
 
@@ -56,8 +56,8 @@ def thread_item(row: dict, *, show_withheld: bool = False) -> dict:
             else None
         ),
         "body": row["body"] if shows else None,
-        "created_at": DATETIME.to_representation(row["created_at"]),
-        "edited_at": None if edited_at is None else DATETIME.to_representation(edited_at),
+        "created_at": iso_datetime(row["created_at"]),
+        "edited_at": None if edited_at is None else iso_datetime(edited_at),
         "reply_count": row["reply_count"],
         "status": row["status"],
     }
