@@ -74,12 +74,20 @@ def tags_of(article) -> list[Tag]:
 # holds both to DRF's own output. Each records the keys of what it shows (tag_answer).
 
 
+def item_keys(row: dict) -> list[str]:
+    """The keys of what a list item (or a detail, a suggestion) shows: its article, company
+    and tags."""
+    return [
+        article_key(row["id"]),
+        company_key(row["company_id"]),
+        *[tag_key(tag[0]) for tag in row["tags"]],
+    ]
+
+
 def list_item(row: dict) -> dict:
     """A list item (ArticleListSerializer's fields) from a row of list_rows()."""
     tags = row["tags"]
-    tag_answer(
-        article_key(row["id"]), company_key(row["company_id"]), *[tag_key(t[0]) for t in tags]
-    )
+    tag_answer(*item_keys(row))
     category = row["category"]
     return {
         "slug": row["slug"],

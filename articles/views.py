@@ -17,11 +17,13 @@ from articles.serializers import (
     SuggestedArticleSerializer,
     TagSerializer,
     detail_item,
+    item_keys,
     list_item,
     suggested_item,
 )
 from botbeat.api import PROBLEM_400, PROBLEM_404, StrictFilterBackend, StrictQueryParamsMixin
 from botbeat.cache import FEED_KEY, article_key, tag_answer
+from botbeat.conditional import RespondMixin, respond
 from botbeat.pagination import (
     Keyset,
     KeysetCursorPagination,
@@ -92,7 +94,7 @@ def panel(name: str, item):
         responses={200: ArticleDetailSerializer, 400: PROBLEM_400, 404: PROBLEM_404},
     ),
 )
-class ArticleViewSet(StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
+class ArticleViewSet(RespondMixin, StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
     renderer_classes = [FastJSONRenderer]  # DRF's JSON, byte for byte, faster
     lookup_field = "slug"
     lookup_value_regex = "[-a-zA-Z0-9_]+"
@@ -136,12 +138,22 @@ class ArticleViewSet(StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
     def list(self, request, *args, **kwargs):
         tag_answer(FEED_KEY)  # which articles it lists changes with any publication
         rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()).list_rows())
-        return self.get_paginated_response([list_item(row) for row in with_tags(rows)])
+        rows = with_tags(rows)
+        for row in rows:
+            tag_answer(*item_keys(row))
+        paginator = self.paginator
+        return respond(
+            request,
+            [rows, paginator.has_next, paginator.has_previous],
+            lambda: self.get_paginated_response([list_item(row) for row in rows]),
+        )
 
     def retrieve(self, request, *args, **kwargs):
         row = self.get_object()
         row["takeaways"] = takeaway_texts(row["id"])
-        return Response(detail_item(with_tags([row])[0]))
+        row = with_tags([row])[0]
+        tag_answer(*item_keys(row))
+        return respond(request, row, lambda: Response(detail_item(row)))
 
     def panel_limit(self) -> int:
         return parse_page_size(self.request, PANEL_LIMIT_DEFAULT, PANEL_LIMIT_MAX, "limit")
@@ -165,7 +177,11 @@ class ArticleViewSet(StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
         article = self.get_object()
         tag_answer(FEED_KEY, article_key(article.pk))
         rows = article_more_from_company(article=article, limit=limit)
-        return Response({"results": [list_item(row) for row in rows]})
+        for row in rows:
+            tag_answer(*item_keys(row))
+        return respond(
+            request, rows, lambda: Response({"results": [list_item(row) for row in rows]})
+        )
 
     @extend_schema(
         operation_id="articles_suggested",
@@ -190,7 +206,11 @@ class ArticleViewSet(StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
         article = self.get_object()
         tag_answer(FEED_KEY, article_key(article.pk))
         rows = article_suggested(article=article, limit=limit)
-        return Response({"results": [suggested_item(row) for row in rows]})
+        for row in rows:
+            tag_answer(*item_keys(row))
+        return respond(
+            request, rows, lambda: Response({"results": [suggested_item(row) for row in rows]})
+        )
 
 
 @extend_schema_view(

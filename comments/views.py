@@ -26,6 +26,7 @@ from articles.models import Article, is_staff
 from botbeat.api import PROBLEM_400, PROBLEM_404, StrictFilterBackend
 from botbeat.api import problem_response as problem
 from botbeat.cache import article_key, tag_answer
+from botbeat.conditional import RespondMixin, respond
 from botbeat.pagination import Keyset
 from botbeat.renderers import FastJSONRenderer
 from comments.filters import CommentFilter, CommentOrdering
@@ -150,7 +151,7 @@ def thread_context(request) -> dict:
         },
     ),
 )
-class ArticleCommentsView(StrictQueryParamsOnWritesMixin, generics.ListCreateAPIView):
+class ArticleCommentsView(RespondMixin, StrictQueryParamsOnWritesMixin, generics.ListCreateAPIView):
     renderer_classes = [FastJSONRenderer]  # DRF's JSON, byte for byte, faster
     permission_classes = [IsAuthenticatedOrReadOnly]
     serializer_class = CommentSerializer
@@ -185,7 +186,14 @@ class ArticleCommentsView(StrictQueryParamsOnWritesMixin, generics.ListCreateAPI
     def list(self, request, *args, **kwargs):
         rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         shows = thread_context(request)["show_withheld"]
-        return self.get_paginated_response([thread_item(row, show_withheld=shows) for row in rows])
+        paginator = self.paginator
+        return respond(
+            request,
+            [rows, shows, paginator.has_next, paginator.has_previous],
+            lambda: self.get_paginated_response(
+                [thread_item(row, show_withheld=shows) for row in rows]
+            ),
+        )
 
     def create(self, request, *args, **kwargs):
         article = self.get_article(Article.objects.published())
