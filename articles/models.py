@@ -5,6 +5,8 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Val
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
+from botbeat.prebuilt import prebuilt
+
 # How many characters of the summary a list item's excerpt is cut from.
 EXCERPT_SOURCE_LENGTH = 300
 
@@ -120,14 +122,29 @@ def with_tags(rows: list[dict]) -> list[dict]:
     for row in rows:
         row["tags"] = by_id[row["id"]] = []
     if by_id:
-        links = (
-            ArticleTag.objects.filter(article_id__in=by_id)
-            .order_by("tag__name", "tag__slug")
-            .values_list("article_id", "tag_id", "tag__slug", "tag__name")
-        )
-        for article_id, *tag in links:
+        for article_id, *tag in _tag_links_by_name().filter(article_id__in=by_id):
             by_id[article_id].append(tuple(tag))
     return rows
+
+
+@prebuilt
+def _tag_links_by_name():
+    return ArticleTag.objects.order_by("tag__name", "tag__slug").values_list(
+        "article_id", "tag_id", "tag__slug", "tag__name"
+    )
+
+
+@prebuilt
+def article_detail_rows() -> "ArticleQuerySet":
+    """Article.objects.detail_rows(), for the detail's lookup (botbeat.prebuilt)."""
+    return Article.objects.detail_rows()
+
+
+@prebuilt
+def article_list_rows_newest() -> "ArticleQuerySet":
+    """Article.objects.list_rows(), newest first: the panels' pages (botbeat.prebuilt). Not
+    for the feed, whose filters must come before .values()."""
+    return Article.objects.list_rows().order_by("-published_at", "-id")
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -285,11 +302,12 @@ class ArticleTag(models.Model):
 
 def takeaway_texts(article_id: int) -> list[str]:
     """The article's takeaways, in order (takeaway_article_position_unique)."""
-    return list(
-        Takeaway.objects.filter(article_id=article_id)
-        .order_by("position")
-        .values_list("text", flat=True)
-    )
+    return list(_takeaways_in_order().filter(article_id=article_id))
+
+
+@prebuilt
+def _takeaways_in_order():
+    return Takeaway.objects.order_by("position").values_list("text", flat=True)
 
 
 class Takeaway(models.Model):

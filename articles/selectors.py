@@ -3,7 +3,13 @@
 from django.db.models import Case, Count, IntegerField, Max, Sum, Value, When
 from django.utils import timezone
 
-from articles.models import Article, ArticleTag, published_q, with_tags
+from articles.models import (
+    Article,
+    ArticleTag,
+    article_list_rows_newest,
+    published_q,
+    with_tags,
+)
 
 # A shared tag weighs SCALE / (articles carrying it): a rare tag counts more than a common one.
 # Integers, so that sums are exact and the order of ties is deterministic.
@@ -15,11 +21,10 @@ def article_more_from_company(*, article: Article, limit: int) -> list[dict]:
     as list rows with their tags."""
     return with_tags(
         list(
-            Article.objects.published()
+            article_list_rows_newest()
+            .published()
             .filter(company_id=article.company_id)
-            .exclude(pk=article.pk)
-            .list_rows()
-            .order_by("-published_at", "-id")[:limit]
+            .exclude(pk=article.pk)[:limit]
         )
     )
 
@@ -117,9 +122,9 @@ def article_suggested(*, article: Article, limit: int) -> list[dict]:
     """
     now = timezone.now()
     counts = _tag_link_counts(article)
-    others = Article.objects.published(now).exclude(company_id=article.company_id)
+    others = article_list_rows_newest().published(now).exclude(company_id=article.company_id)
     ranked_ids = _rank_related(article=article, counts=counts, limit=limit, now=now)
-    by_id = {row["id"]: row for row in Article.objects.filter(pk__in=ranked_ids).list_rows()}
+    by_id = {row["id"]: row for row in article_list_rows_newest().filter(pk__in=ranked_ids)}
     chosen = [by_id[pk] for pk in ranked_ids if pk in by_id]
 
     # The fallback: recent articles of other companies, the same category first.
@@ -127,11 +132,7 @@ def article_suggested(*, article: Article, limit: int) -> list[dict]:
         missing = limit - len(chosen)
         if missing <= 0:
             break
-        chosen.extend(
-            queryset.exclude(pk__in=[row["id"] for row in chosen])
-            .list_rows()
-            .order_by("-published_at", "-id")[:missing]
-        )
+        chosen.extend(queryset.exclude(pk__in=[row["id"] for row in chosen])[:missing])
 
     for row in with_tags(chosen):
         row["reason"] = {

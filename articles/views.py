@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from articles.filters import ArticleFilter, Ordering
-from articles.models import Article, Tag, takeaway_texts, with_tags
+from articles.models import Article, Tag, article_detail_rows, takeaway_texts, with_tags
 from articles.selectors import article_more_from_company, article_suggested
 from articles.serializers import (
     ArticleDetailSerializer,
@@ -109,7 +109,7 @@ class ArticleViewSet(RespondMixin, StrictQueryParamsMixin, viewsets.ReadOnlyMode
         if self.action == "list":
             return articles  # filtered first, then its rows (list)
         if self.action == "retrieve":
-            return articles.detail_rows()
+            return article_detail_rows().visible_to(self.request.user)
         return articles.only("id", "slug", "company_id", "category", "status", "published_at")
 
     def get_serializer_class(self):

@@ -5,6 +5,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 
 from articles.models import is_staff, published_q
+from botbeat.prebuilt import prebuilt
 
 # Replies nest this deep at most (a top-level comment has depth 0). A reply to a comment at
 # this depth is attached to that comment's parent instead (comments.services.comment_create).
@@ -161,3 +162,9 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} on {self.article_id}: {self.body[:60]}"
+
+
+@prebuilt
+def comment_thread_rows() -> CommentQuerySet:
+    """Comment.objects.thread_rows(), for a thread's page (botbeat.prebuilt)."""
+    return Comment.objects.thread_rows()

@@ -30,7 +30,7 @@ from botbeat.conditional import RespondMixin, respond
 from botbeat.pagination import Keyset
 from botbeat.renderers import FastJSONRenderer
 from comments.filters import CommentFilter, CommentOrdering
-from comments.models import MAX_DEPTH, Comment
+from comments.models import MAX_DEPTH, Comment, comment_thread_rows
 from comments.moderation import HIDDEN_MESSAGE, RESTORED_MESSAGE, record_moderation
 from comments.pagination import KEYSETS, CommentCursorPagination
 from comments.serializers import (
@@ -175,7 +175,7 @@ class ArticleCommentsView(RespondMixin, StrictQueryParamsOnWritesMixin, generics
             return Comment.objects.none()
         article = self.get_article(Article.objects.visible_to(self.request.user))
         tag_answer(article_key(article.pk))  # every comment write purges its article's key
-        return article.comments.visible_to(self.request.user).thread_rows()
+        return comment_thread_rows().filter(article=article).visible_to(self.request.user)
 
     def get_keyset(self) -> Keyset:
         return KEYSETS[self.filterset.ordering_name if self.filterset else CommentOrdering.OLDEST]
