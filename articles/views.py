@@ -9,7 +9,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from articles.filters import ArticleFilter, Ordering
-from articles.models import Article, Tag, article_detail_rows, takeaway_texts, with_tags
+from articles.models import (
+    Article,
+    Tag,
+    article_detail_rows,
+    article_list_rows,
+    takeaway_texts,
+    with_tags,
+)
 from articles.selectors import article_more_from_company, article_suggested
 from articles.serializers import (
     ArticleDetailSerializer,
@@ -137,8 +144,14 @@ class ArticleViewSet(RespondMixin, StrictQueryParamsMixin, viewsets.ReadOnlyMode
 
     def list(self, request, *args, **kwargs):
         tag_answer(FEED_KEY)  # which articles it lists changes with any publication
-        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()).list_rows())
-        rows = with_tags(rows)
+        articles = self.filter_queryset(self.get_queryset())
+        # Filtered, the rows come after the filters, which see the model; unfiltered (the plain
+        # feed, the hottest URL), they start from the prebuilt rows.
+        if self.filterset is None:
+            articles = article_list_rows().visible_to(request.user)
+        else:
+            articles = articles.list_rows()
+        rows = with_tags(self.paginate_queryset(articles))
         for row in rows:
             tag_answer(*item_keys(row))
         paginator = self.paginator
