@@ -6,6 +6,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from articles.filters import ArticleFilter, Ordering
@@ -28,7 +29,13 @@ from articles.serializers import (
     list_item,
     suggested_item,
 )
-from botbeat.api import PROBLEM_400, PROBLEM_404, StrictFilterBackend, StrictQueryParamsMixin
+from botbeat.api import (
+    PROBLEM_400,
+    PROBLEM_404,
+    StrictFilterBackend,
+    StrictQueryParamsMixin,
+    form_errors,
+)
 from botbeat.cache import FEED_KEY, article_key, tag_answer
 from botbeat.conditional import RespondMixin, respond
 from botbeat.pagination import (
@@ -152,6 +159,8 @@ class ArticleViewSet(RespondMixin, StrictQueryParamsMixin, viewsets.ReadOnlyMode
         else:
             articles = articles.list_rows()
         rows = with_tags(self.paginate_queryset(articles))
+        if not rows and self.filterset is not None and self.filterset.refuse_unknown_company():
+            raise ValidationError(form_errors(self.filterset.form))
         for row in rows:
             tag_answer(*item_keys(row))
         paginator = self.paginator
