@@ -5,7 +5,7 @@ from django import forms
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import connection
-from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, Value
+from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django_filters.constants import EMPTY_VALUES
@@ -92,16 +92,23 @@ INVALID_CHOICE = "Select a valid choice. That choice is not one of the available
 
 
 class CompanyFilter(django_filters.CharFilter):
-    """A company by slug, with no query of its own: the page's query joins the company on its
-    slug (company_slug_unique). That a company the caller may not see (unknown, or with drafts
-    only for the public) is a 400 `invalid_choice`, as with a ModelChoiceFilter, is checked only
-    when nothing else settles it (ArticleFilter.refuse_unknown_company): an article of the
-    company on the page proves it visible. The lookup and its queryset were a third of the
-    feed's time with `?company=` (tests/miss_costs.py).
+    """A company by slug, with no query of its own: the page's query finds the company's id
+    by its slug (company_slug_unique) in a subquery. That a company the caller may not see
+    (unknown, or with drafts only for the public) is a 400 `invalid_choice`, as with a
+    ModelChoiceFilter, is checked only when nothing else settles it
+    (ArticleFilter.refuse_unknown_company): an article of the company on the page proves it
+    visible. The lookup and its queryset were a third of the feed's time with `?company=`
+    (tests/miss_costs.py).
+
+    A subquery, not a join on the slug: with the company's id a parameter, the database walks
+    article_company_feed in order and stops at the page; joined, it must sort all of a
+    company's articles first (120 ms for 20,000 at 100,000 articles).
     """
 
     def filter(self, qs, value):
-        return qs if value in EMPTY_VALUES else qs.filter(company__slug=value)
+        if value in EMPTY_VALUES:
+            return qs
+        return qs.filter(company_id=Subquery(Company.objects.filter(slug=value).values("pk")[:1]))
 
 
 class ArticleFilter(django_filters.FilterSet):
