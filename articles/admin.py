@@ -531,9 +531,6 @@ class ArticleAdmin(NewsroomAdmin):
     )
     actions = ["publish_now", "unpublish"]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).with_comment_count()
-
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         if "tag_list" in form.base_fields:
@@ -556,7 +553,14 @@ class ArticleAdmin(NewsroomAdmin):
         # The texts and the search vector are most of a row's bytes; a row of the list shows
         # none of them.
         return queryset.only(
-            "id", "slug", "title", "category", "status", "published_at", "company__name"
+            "id",
+            "slug",
+            "title",
+            "category",
+            "status",
+            "published_at",
+            "comment_count",
+            "company__name",
         )
 
     def get_list_display(self, request):
@@ -586,12 +590,12 @@ class ArticleAdmin(NewsroomAdmin):
 
     @admin.display(description="comments")
     def comments(self, article):
-        return getattr(article, "comment_count", 0)
+        return article.comment_count
 
     @admin.display(description="comments")
     def comments_link(self, article):
         return count_link(
-            getattr(article, "comment_count", 0),
+            article.comment_count,
             reverse("admin:comments_comment_changelist"),
             {"article": article.pk},
         )

@@ -3,10 +3,12 @@ import itertools
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Substr
+from django.db.models import Count, F, Prefetch, Q
+from django.db.models.functions import Substr
 from django.db.models.query import ModelIterable
 from django.utils import timezone
+
+from botbeat.prebuilt import prebuilt
 
 # How many characters of the summary a list item's excerpt is cut from.
 EXCERPT_SOURCE_LENGTH = 300
@@ -30,6 +32,26 @@ class Status(models.TextChoices):
 
 def is_staff(user) -> bool:
     return user is not None and user.is_active and user.is_staff
+
+
+class StoredCountsModel(models.Model):
+    """A model whose `published_count` only its counting service writes: a save of the whole
+    row (the admin's form, a rename) leaves the column alone, so a count loaded before another
+    transaction changed it is never written back over it."""
+
+    STORED_COUNTS = frozenset({"published_count"})
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, update_fields=None, **kwargs):
+        if update_fields is None and not self._state.adding:
+            update_fields = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.STORED_COUNTS
+            ]
+        super().save(*args, update_fields=update_fields, **kwargs)
 
 
 class TagQuerySet(models.QuerySet):
@@ -88,7 +110,7 @@ class TagWithArticleCountIterable(ModelIterable):
             yield tag
 
 
-class Tag(models.Model):
+class Tag(StoredCountsModel):
     slug = models.SlugField(max_length=100)
     name = models.CharField(max_length=100)
     # Links to articles of status published, scheduled ones included: kept exact, in the
@@ -136,6 +158,74 @@ TAGS_BY_NAME = Prefetch(
 )
 
 
+# A list item's columns, as .values() names them (list_rows(); articles.serializers writes
+# them out). The company's too: one join, no instance.
+LIST_COLUMNS = (
+    "id",
+    "slug",
+    "title",
+    "category",
+    "published_at",
+    "comment_count",
+    "company_id",
+    "company__slug",
+    "company__name",
+    "company__logo_url",
+)
+# A detail's columns beyond a list item's (detail_rows()).
+DETAIL_COLUMNS = (
+    "status",
+    "summary",
+    "editorial_opinion",
+    "source_name",
+    "source_url",
+    "authors",
+    "comments_open",
+    "updated_at",
+)
+
+
+TagRow = tuple[int, str, str]  # a tag as the rows carry it: id, slug, name
+
+
+def with_tags(rows: list[dict]) -> list[dict]:
+    """Give each article row its "tags", `TagRow`s by name: one query for a page of articles
+    (the article_tag_unique index, then each tag by its key), no instance."""
+    by_id: dict[int, list[TagRow]] = {}
+    for row in rows:
+        row["tags"] = by_id[row["id"]] = []
+    if by_id:
+        for article_id, *tag in _tag_links_by_name().filter(article_id__in=by_id):
+            by_id[article_id].append(tuple(tag))
+    return rows
+
+
+@prebuilt
+def _tag_links_by_name():
+    return ArticleTag.objects.order_by("tag__name", "tag__slug").values_list(
+        "article_id", "tag_id", "tag__slug", "tag__name"
+    )
+
+
+@prebuilt
+def article_detail_rows() -> "ArticleQuerySet":
+    """Article.objects.detail_rows(), for the detail's lookup (botbeat.prebuilt)."""
+    return Article.objects.detail_rows()
+
+
+@prebuilt
+def article_list_rows() -> "ArticleQuerySet":
+    """Article.objects.list_rows(): the unfiltered feed's page (botbeat.prebuilt)."""
+    return Article.objects.list_rows()
+
+
+@prebuilt
+def article_list_rows_newest() -> "ArticleQuerySet":
+    """Article.objects.list_rows(), newest first: the panels' pages (botbeat.prebuilt). Not
+    for the feed, whose filters must come before .values()."""
+    return Article.objects.list_rows().order_by("-published_at", "-id")
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self, now=None) -> "ArticleQuerySet":
         """Articles the public may see: published, and not scheduled for later."""
@@ -148,17 +238,9 @@ class ArticleQuerySet(models.QuerySet):
         return self.published()
 
     def with_comment_count(self) -> "ArticleQuerySet":
-        # A correlated count over the (article, status) index: exact, and cheap for one page.
-        from comments.models import Comment
-
-        visible = (
-            Comment.objects.filter(article=OuterRef("pk"), status=Comment.Status.VISIBLE)
-            .order_by()
-            .values("article")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return self.annotate(comment_count=Coalesce(Subquery(visible), Value(0)))
+        """Nothing now: `comment_count` is a column the comment services keep. Kept for the
+        callers written when it was a correlated count."""
+        return self
 
     def for_list(self) -> "ArticleQuerySet":
         """Everything a list item renders, in a fixed number of queries whatever the page size.
@@ -171,8 +253,22 @@ class ArticleQuerySet(models.QuerySet):
             .prefetch_related(TAGS_BY_NAME)
             .defer("summary", "editorial_opinion", "search_vector", "authors")
             .annotate(excerpt_source=Substr("summary", 1, EXCERPT_SOURCE_LENGTH))
-            .with_comment_count()
         )
+
+    def list_rows(self) -> "ArticleQuerySet":
+        """What a list item shows, as plain rows (`.values()`) with the company's columns
+        joined in; the tags come apart (with_tags). Rows, not instances: building an
+        article and a company per item, and prefetching the tags into them, was most of a
+        feed page's time (tests/miss_costs.py measures it). Annotations made before (a
+        search's `relevance`) stay in the rows, for the cursor."""
+        return self.annotate(excerpt_source=Substr("summary", 1, EXCERPT_SOURCE_LENGTH)).values(
+            *LIST_COLUMNS, *self.query.annotations, "excerpt_source"
+        )
+
+    def detail_rows(self) -> "ArticleQuerySet":
+        """What the detail shows, as plain rows; the tags and takeaways come apart
+        (with_tags, takeaway_texts)."""
+        return self.values(*LIST_COLUMNS, *DETAIL_COLUMNS)
 
     def for_detail(self) -> "ArticleQuerySet":
         return (
@@ -186,7 +282,6 @@ class ArticleQuerySet(models.QuerySet):
                 ),
             )
             .defer("search_vector")
-            .with_comment_count()
         )
 
 
@@ -208,6 +303,10 @@ class Article(models.Model):
     authors = models.JSONField(default=list, blank=True)
     tags = models.ManyToManyField(Tag, through="ArticleTag", related_name="articles", blank=True)
     comments_open = models.BooleanField(default=True)
+    # The visible comments: what the public sees counted. Maintained exactly by the comment
+    # services (comments.services.comment_count_visible), in each comment write's transaction
+    # and under this row's lock, so that a list reads it instead of counting comments.
+    comment_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     # Maintained by articles.services.article_refresh_search_vector (PostgreSQL only).
     search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -283,6 +382,16 @@ class ArticleTag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_id} · {self.tag_id}"
+
+
+def takeaway_texts(article_id: int) -> list[str]:
+    """The article's takeaways, in order (takeaway_article_position_unique)."""
+    return list(_takeaways_in_order().filter(article_id=article_id))
+
+
+@prebuilt
+def _takeaways_in_order():
+    return Takeaway.objects.order_by("position").values_list("text", flat=True)
 
 
 class Takeaway(models.Model):

@@ -1,24 +1,26 @@
 """Reads that are more than a filter: the article page's side panels."""
 
-from django.db.models import Case, IntegerField, QuerySet, Sum, Value, When
+from django.db.models import Case, IntegerField, Sum, Value, When
 from django.utils import timezone
 
 from articles.filters import all_tags_q
-from articles.models import Article, ArticleTag, Tag
+from articles.models import Article, ArticleTag, Tag, article_list_rows_newest, with_tags
 
 # A shared tag weighs SCALE / (articles carrying it): a rare tag counts more than a common one.
 # Integers, so that sums are exact and the order of ties is deterministic.
 TAG_WEIGHT_SCALE = 1_000_000
 
 
-def article_more_from_company(*, article: Article, limit: int) -> QuerySet[Article]:
-    """The same company's other published articles, newest first (index article_company_feed)."""
-    return (
-        Article.objects.published()
-        .filter(company_id=article.company_id)
-        .exclude(pk=article.pk)
-        .for_list()
-        .order_by("-published_at", "-id")[:limit]
+def article_more_from_company(*, article: Article, limit: int) -> list[dict]:
+    """The same company's other published articles, newest first (index article_company_feed),
+    as list rows with their tags."""
+    return with_tags(
+        list(
+            article_list_rows_newest()
+            .published()
+            .filter(company_id=article.company_id)
+            .exclude(pk=article.pk)[:limit]
+        )
     )
 
 
@@ -123,24 +125,25 @@ def _best_scored(*, article, others, candidates, weights, limit) -> list[tuple[i
     return [(pk, key[0]) for key, pk in found[:limit]]
 
 
-def article_suggested(*, article: Article, limit: int) -> list[Article]:
-    """Published articles of other companies related to `article`, best first.
+def article_suggested(*, article: Article, limit: int) -> list[dict]:
+    """Published articles of other companies related to `article`, best first, as list rows
+    with their tags.
 
     Related means sharing tags, each shared tag weighted by its rarity; the same category breaks
     ties, then recency, then id. When fewer than `limit` are related, the most recent articles
-    of other companies fill the list, those of the same category first. Each article returned
-    carries `reason`: `{"shared_tags": [Tag, ...], "same_category": bool}`.
+    of other companies fill the list, those of the same category first. Each row carries
+    `reason`: `{"shared_tags": [TagRow, ...], "same_category": bool}`.
 
     Queries: the article's tags, those sharing them all (two or three: see _rank_related), the
     ranking when they are too few (one query over the rare tags' articles; rarely two), the page
-    of articles, and up to two for the fallback.
+    of articles, up to two for the fallback, and the tags of the articles chosen.
     """
     now = timezone.now()
     tags = list(article.tags.only("id", "published_count"))
     tag_ids = {tag.pk for tag in tags}
-    others = Article.objects.published(now).exclude(company_id=article.company_id)
+    others = article_list_rows_newest().published(now).exclude(company_id=article.company_id)
     ranked_ids = _rank_related(article=article, tags=tags, limit=limit, now=now)
-    by_id = {a.pk: a for a in Article.objects.filter(pk__in=ranked_ids).for_list()}
+    by_id = {row["id"]: row for row in article_list_rows_newest().filter(pk__in=ranked_ids)}
     chosen = [by_id[pk] for pk in ranked_ids if pk in by_id]
 
     # The fallback: recent articles of other companies, the same category first.
@@ -148,15 +151,11 @@ def article_suggested(*, article: Article, limit: int) -> list[Article]:
         missing = limit - len(chosen)
         if missing <= 0:
             break
-        chosen.extend(
-            queryset.exclude(pk__in=[a.pk for a in chosen])
-            .for_list()
-            .order_by("-published_at", "-id")[:missing]
-        )
+        chosen.extend(queryset.exclude(pk__in=[row["id"] for row in chosen])[:missing])
 
-    for candidate in chosen:
-        candidate.reason = {
-            "shared_tags": [tag for tag in candidate.tags_by_name if tag.id in tag_ids],
-            "same_category": candidate.category == article.category,
+    for row in with_tags(chosen):
+        row["reason"] = {
+            "shared_tags": [tag for tag in row["tags"] if tag[0] in tag_ids],
+            "same_category": row["category"] == article.category,
         }
     return chosen

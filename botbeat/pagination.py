@@ -70,9 +70,10 @@ class Keyset:
         return [("-" if desc != reverse else "") + field for field, desc, _ in self.fields]
 
     def values_of(self, obj) -> list[Any]:
+        """The key of `obj`: an instance, or a row (a dict, from `.values()`)."""
         values = []
         for field, _, kind in self.fields:
-            value = getattr(obj, field)
+            value = obj[field] if isinstance(obj, dict) else getattr(obj, field)
             values.append(value.isoformat() if kind == "datetime" else value)
         return values
 

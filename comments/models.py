@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Length
+from django.db.models import Q
+from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 
 from articles.models import is_staff, published_q
+from botbeat.prebuilt import prebuilt
 
 # Replies nest this deep at most (a top-level comment has depth 0). A reply to a comment at
 # this depth is attached to that comment's parent instead (comments.services.comment_create).
@@ -24,28 +25,37 @@ def thread_place(*, pk: int, parent: "Comment | None") -> tuple[str, int]:
     return parent.path + segment, parent.thread
 
 
+def ancestor_ids(path: str) -> list[int]:
+    """The ids of the comments above the one at `path`: its top-level comment down to its
+    parent (none for a top-level comment)."""
+    n = PATH_SEGMENT_LENGTH
+    return [int(path[start : start + n]) for start in range(0, len(path) - n, n)]
+
+
+# A comment's columns in a thread, as .values() names them (thread_rows()); `path` and
+# `thread` are the cursor's.
+THREAD_COLUMNS = (
+    "id",
+    "article__slug",
+    "parent_id",
+    "depth",
+    "path",
+    "thread",
+    "body",
+    "status",
+    "created_at",
+    "edited_at",
+    "reply_count",
+    "author__username",
+    "author__profile__display_name",
+)
+
+
 class CommentQuerySet(models.QuerySet):
     def with_reply_count(self) -> "CommentQuerySet":
-        """`reply_count`: the visible comments beneath each comment, at any depth.
-
-        A correlated count over the comment's own thread (its top-level comment and everything
-        under it) through the comment_thread_newest index: its cost grows with the size of one
-        thread, not of the article, and the page costs one query whatever its length.
-        """
-        beneath = (
-            Comment.objects.filter(
-                article=OuterRef("article"),
-                thread=OuterRef("thread"),
-                status=Comment.Status.VISIBLE,
-                depth__gt=OuterRef("depth"),
-                path__startswith=OuterRef("path"),
-            )
-            .order_by()
-            .values("thread")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return self.annotate(reply_count=Coalesce(Subquery(beneath), Value(0)))
+        """Nothing now: `reply_count` is a column the comment services keep. Kept for the
+        callers written when it was a correlated count."""
+        return self
 
     def visible_to(self, user) -> "CommentQuerySet":
         """Staff see every comment, of every article. Everyone else sees, on published articles,
@@ -53,30 +63,32 @@ class CommentQuerySet(models.QuerySet):
         have visible replies beneath them; a withheld comment without any is gone."""
         if is_staff(user):
             return self.all()
-        queryset = self if "reply_count" in self.query.annotations else self.with_reply_count()
-        return queryset.filter(
+        return self.filter(
             published_q("article__"), Q(status=Comment.Status.VISIBLE) | Q(reply_count__gt=0)
         )
 
+    def thread_rows(self) -> "CommentQuerySet":
+        """What a comment in a thread shows, as plain rows (`.values()`, THREAD_COLUMNS) with
+        its article's slug and its author's names joined in: one query for a page, and no
+        instance (comments.serializers.thread_item writes them out)."""
+        return self.values(*THREAD_COLUMNS)
+
     def for_thread(self) -> "CommentQuerySet":
         """What a comment renders, in one query however many comments and authors."""
-        return (
-            self.select_related("article", "author__profile")
-            .only(
-                "id",
-                "article__slug",
-                "parent_id",
-                "depth",
-                "path",
-                "thread",
-                "body",
-                "status",
-                "created_at",
-                "edited_at",
-                "author__username",
-                "author__profile__display_name",
-            )
-            .with_reply_count()
+        return self.select_related("article", "author__profile").only(
+            "id",
+            "article__slug",
+            "parent_id",
+            "depth",
+            "path",
+            "thread",
+            "body",
+            "status",
+            "created_at",
+            "edited_at",
+            "author__username",
+            "author__profile__display_name",
+            "reply_count",
         )
 
 
@@ -114,6 +126,9 @@ class Comment(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.VISIBLE)
     created_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
+    # The visible comments beneath this one, at any depth. Maintained exactly, with the
+    # article's comment_count, by the comment services (comment_count_visible).
+    reply_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     objects = CommentQuerySet.as_manager()
 
@@ -142,9 +157,9 @@ class Comment(models.Model):
         indexes = [
             # an article's thread, oldest first (thread order)
             models.Index(fields=["article", "path"], name="comment_thread"),
-            # an article's thread, newest threads first; and reply_count, within one thread
+            # an article's thread, newest threads first
             models.Index(fields=["article", "-thread", "path"], name="comment_thread_newest"),
-            # comment_count: an article's visible comments
+            # an article's visible comments: comment_counts_refresh, the recount
             models.Index(fields=["article", "status"], name="comment_article_status"),
             # the moderation queue, newest first
             models.Index(fields=["-created_at"], name="comment_newest"),
@@ -152,3 +167,9 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} on {self.article_id}: {self.body[:60]}"
+
+
+@prebuilt
+def comment_thread_rows() -> CommentQuerySet:
+    """Comment.objects.thread_rows(), for a thread's page (botbeat.prebuilt)."""
+    return Comment.objects.thread_rows()

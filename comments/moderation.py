@@ -17,6 +17,7 @@ from knox.models import AuthToken
 from rest_framework import exceptions
 
 from accounts.services import auth_token_revoke
+from articles.models import Article
 from comments.models import Comment
 from comments.services import comment_hide, comment_restore
 
@@ -58,6 +59,14 @@ def _moderate(*, service, comments, moderator, wanted: str, message: str) -> Mod
     """Run `service` on each comment not yet `wanted`, and record those it changed."""
     result = ModerationResult()
     comments = list(comments)
+    # The comments' articles first, all of them, in one order: every comment write locks its
+    # article's row before the comment's (comments.services), so that none deadlocks this one.
+    list(
+        Article.objects.select_for_update()
+        .filter(pk__in={comment.article_id for comment in comments})
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     for start in range(0, len(comments), LOCK_BATCH):
         batch = comments[start : start + LOCK_BATCH]
         # Lock the batch's rows until the transaction ends and read their current status: the
@@ -146,7 +155,7 @@ def user_deactivate(*, user: AbstractBaseUser, by: AbstractBaseUser) -> int:
     # A list, not an iterator: each hide writes to the table being read.
     visible = list(
         Comment.objects.filter(author=user, status=Comment.Status.VISIBLE)
-        .only("pk", "status")
+        .only("pk", "article_id", "status")
         .order_by("pk")
     )
     hidden = comments_hide(

@@ -11,14 +11,19 @@ Who may do what:
 - staff hide any comment (status `hidden`) and restore a hidden one.
 """
 
+from collections import Counter
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Count, F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework import exceptions, serializers
 
 from articles.models import Article, is_staff
 from botbeat.text import is_visible_text, refuse_control_characters
-from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, Comment, thread_place
+from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, Comment, ancestor_ids, thread_place
 
 
 def body_clean(body: str) -> str:
@@ -47,6 +52,37 @@ def _clean_body_field(body: str) -> str:
 
 def _parent_error(message: str, code: str) -> serializers.ValidationError:
     return serializers.ValidationError({"parent": [serializers.ErrorDetail(message, code=code)]})
+
+
+def _lock_article(article_id: int) -> None:
+    """Lock the article's row until the transaction ends. Every comment write takes it first,
+    before any comment's row: the counts move under it (_count_visible), and one order of locks
+    (the article, then its comments) keeps two writes on one thread from deadlocking."""
+    list(Article.objects.select_for_update().filter(pk=article_id).values_list("pk", flat=True))
+
+
+def _count_visible(comment: Comment, delta: int) -> None:
+    """`comment` became visible (delta 1) or stopped being so (-1): its article's
+    `comment_count` and the `reply_count` of every comment above it move by `delta`.
+
+    F() updates, in the write's transaction, under the article's row lock: the counts stay
+    exact however many readers post and moderators hide at once. The services below are the
+    only writers of a comment's status, so they keep them exact.
+    """
+    Article.objects.filter(pk=comment.article_id).update(comment_count=F("comment_count") + delta)
+    above = ancestor_ids(comment.path)
+    if above:
+        Comment.objects.filter(pk__in=above).update(reply_count=F("reply_count") + delta)
+
+
+def _set_status(comment: Comment, status: str) -> None:
+    """Save a new status of a locked comment, and count it in or out of what the public sees."""
+    was_visible = comment.status == Comment.Status.VISIBLE
+    comment.status = status
+    comment.save(update_fields=["status"])
+    is_visible = status == Comment.Status.VISIBLE
+    if is_visible != was_visible:
+        _count_visible(comment, 1 if is_visible else -1)
 
 
 @transaction.atomic
@@ -84,6 +120,7 @@ def comment_create(
         if parent.depth >= MAX_DEPTH:
             parent = Comment.objects.get(pk=parent.parent_id)
 
+    _lock_article(article.pk)
     comment = Comment.objects.create(
         article=article,
         author=author,
@@ -93,12 +130,16 @@ def comment_create(
     )
     comment.path, comment.thread = thread_place(pk=comment.pk, parent=parent)
     Comment.objects.filter(pk=comment.pk).update(path=comment.path, thread=comment.thread)
+    if comment.status == Comment.Status.VISIBLE:
+        _count_visible(comment, 1)
     return comment
 
 
 def _locked(comment: Comment) -> Comment:
     # The row is locked until the transaction ends, so that an author's delete and a
-    # moderator's restore, say, cannot interleave and lose one of them.
+    # moderator's restore, say, cannot interleave and lose one of them (or miscount). Its
+    # article's row first, as every comment write takes them.
+    _lock_article(comment.article_id)
     return Comment.objects.select_for_update().get(pk=comment.pk)
 
 
@@ -149,8 +190,7 @@ def comment_delete(*, comment: Comment, actor: AbstractBaseUser) -> Comment:
     comment = _locked(comment)
     _require_author(comment, actor, "delete")
     if comment.status != Comment.Status.REMOVED:
-        comment.status = Comment.Status.REMOVED
-        comment.save(update_fields=["status"])
+        _set_status(comment, Comment.Status.REMOVED)
     return comment
 
 
@@ -161,8 +201,7 @@ def comment_hide(*, comment: Comment, moderator: AbstractBaseUser) -> Comment:
     comment = _locked(comment)
     _refuse_removed(comment)
     if comment.status != Comment.Status.HIDDEN:
-        comment.status = Comment.Status.HIDDEN
-        comment.save(update_fields=["status"])
+        _set_status(comment, Comment.Status.HIDDEN)
     return comment
 
 
@@ -174,6 +213,58 @@ def comment_restore(*, comment: Comment, moderator: AbstractBaseUser) -> Comment
     comment = _locked(comment)
     _refuse_removed(comment)
     if comment.status != Comment.Status.VISIBLE:
-        comment.status = Comment.Status.VISIBLE
-        comment.save(update_fields=["status"])
+        _set_status(comment, Comment.Status.VISIBLE)
     return comment
+
+
+# Comments whose reply_count one UPDATE sets, at most (the size of its IN list).
+REFRESH_BATCH = 5000
+
+
+@transaction.atomic
+def comment_counts_refresh(*, article_ids: Iterable[int] | None = None) -> None:
+    """Recount `Article.comment_count` and `Comment.reply_count` from the comments themselves,
+    for these articles (None: all of them).
+
+    The services above keep both exact as they write; this is for comments written around
+    them: a bulk load (generate_fake), test factories, a repair. The articles' rows are locked
+    first, as the services lock them; with `article_ids` None, run it while nothing else
+    writes comments (it locks no article).
+
+    One pass over the visible comments' paths, each counting for every comment above it:
+    linear in the comments, however deep or long their threads.
+    """
+    articles = (
+        Article.objects.all()
+        if article_ids is None
+        else Article.objects.filter(pk__in=list(article_ids))
+    )
+    comments = (
+        Comment.objects.all()
+        if article_ids is None
+        else Comment.objects.filter(article__in=articles)
+    )
+    if article_ids is not None:
+        list(articles.select_for_update().order_by("pk").values_list("pk", flat=True))
+    visible = (
+        Comment.objects.filter(article=OuterRef("pk"), status=Comment.Status.VISIBLE)
+        .order_by()
+        .values("article")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    articles.update(comment_count=Coalesce(Subquery(visible), Value(0)))
+
+    beneath: Counter[int] = Counter()
+    paths = comments.filter(status=Comment.Status.VISIBLE, depth__gt=0).values_list(
+        "path", flat=True
+    )
+    for path in paths.iterator(chunk_size=REFRESH_BATCH):
+        beneath.update(ancestor_ids(path))
+    comments.exclude(reply_count=0).update(reply_count=0)
+    by_count: dict[int, list[int]] = {}
+    for pk, n in beneath.items():
+        by_count.setdefault(n, []).append(pk)
+    for n, pks in by_count.items():
+        for start in range(0, len(pks), REFRESH_BATCH):
+            Comment.objects.filter(pk__in=pks[start : start + REFRESH_BATCH]).update(reply_count=n)

@@ -3,6 +3,8 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from articles.models import StoredCountsModel
+
 
 class CompanyQuerySet(models.QuerySet):
     def visible_to(self, user) -> "CompanyQuerySet":
@@ -50,7 +52,7 @@ class CompanyQuerySet(models.QuerySet):
         )
 
 
-class Company(models.Model):
+class Company(StoredCountsModel):
     """A company the site writes about (OpenAI, Anthropic, Intel, ...)."""
 
     slug = models.SlugField(max_length=100)

@@ -10,6 +10,7 @@ from accounts.models import Profile
 from articles.models import Article, Category, Status, Tag, Takeaway
 from articles.services import article_refresh_search_vector, tag_counts_refresh
 from comments.models import Comment, thread_place
+from comments.services import comment_counts_refresh
 from companies.models import Company
 from companies.services import company_counts_refresh
 
@@ -91,12 +92,26 @@ class ArticleFactory(factory.django.DjangoModelFactory):
 
 
 class CommentFactory(factory.django.DjangoModelFactory):
+    """A comment written around the services: the counts they keep (the article's
+    comment_count, the reply_count above it) are recounted after it."""
+
     class Meta:
         model = Comment
 
     article = factory.SubFactory(ArticleFactory)
     author = factory.SubFactory(UserFactory)
     body = factory.Sequence(lambda n: f"Comment {n}")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        comment = cls._place(super()._create(model_class, *args, **kwargs), kwargs)
+        comment_counts_refresh(article_ids=[comment.article_id])
+        comment.refresh_from_db(fields=["reply_count"])
+        return comment
+
+    @classmethod
+    def _place(cls, comment, kwargs):
+        return comment
 
 
 class ProfileFactory(factory.django.DjangoModelFactory):
@@ -121,7 +136,10 @@ class ThreadedCommentFactory(CommentFactory):
     def _create(cls, model_class, *args, **kwargs):
         parent = kwargs.get("parent")
         kwargs["depth"] = parent.depth + 1 if parent else 0
-        comment = super()._create(model_class, *args, **kwargs)
-        comment.path, comment.thread = thread_place(pk=comment.pk, parent=parent)
+        return super()._create(model_class, *args, **kwargs)
+
+    @classmethod
+    def _place(cls, comment, kwargs):
+        comment.path, comment.thread = thread_place(pk=comment.pk, parent=kwargs.get("parent"))
         comment.save(update_fields=["path", "thread"])
         return comment

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from articles.models import Status
 from articles.services import article_tags_set, article_unpublish
+from comments.services import comment_hide
 from tests.factories import (
     ArticleFactory,
     CommentFactory,
@@ -206,8 +207,7 @@ def test_a_new_and_a_hidden_comment_change_the_counts_at_once(api):
     assert api.get(detail).json()["comment_count"] == 1
     assert api.get(FEED).json()["results"][0]["comment_count"] == 1
 
-    comment.status = "hidden"
-    comment.save()
+    comment_hide(comment=comment, moderator=StaffFactory())
 
     assert api.get(detail).json()["comment_count"] == 0
     assert api.get(FEED).json()["results"][0]["comment_count"] == 0

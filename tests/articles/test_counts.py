@@ -324,3 +324,25 @@ def test_concurrent_writers_of_one_tag_leave_it_exact():
     assert errors == []
     assert Company.objects.get(pk=company.pk).published_count == 4
     assert_counts_exact()
+
+
+@pytest.mark.django_db
+def test_saving_a_stale_tag_or_company_leaves_their_stored_counts_alone():
+    """A rename (the admin's form, any save of the whole row) of an instance loaded before an
+    article was published must not write its old count back."""
+    stale_tag, stale_company = TagFactory(), CompanyFactory()
+    ArticleFactory(tags=[stale_tag], company=stale_company)  # recounts both: 1 each
+    assert stale_tag.published_count == stale_company.published_count == 0  # loaded before
+
+    stale_tag.name, stale_company.name = "Renamed tag", "Renamed company"
+    stale_tag.save()
+    stale_company.save()
+
+    assert Tag.objects.values_list("name", "published_count").get(pk=stale_tag.pk) == (
+        "Renamed tag",
+        1,
+    )
+    assert Company.objects.values_list("name", "published_count").get(pk=stale_company.pk) == (
+        "Renamed company",
+        1,
+    )

@@ -1,8 +1,9 @@
 """The article serializers' hand-written output is exactly what DRF makes of their fields.
 
-ArticleListSerializer and its subclasses write their representation out for speed; the fields
-they declare are what the OpenAPI schema documents. DRF's generic path, run on the same
-serializer, reads those declared fields: the two must agree, key for key and in order.
+ArticleListSerializer and its subclasses write their representation out for speed, and the
+views write the same from plain rows (articles.serializers.list_item and the others); the
+fields the serializers declare are what the OpenAPI schema documents. DRF's generic path, run
+on the same serializer, reads those declared fields: all must agree, key for key and in order.
 """
 
 import datetime as dt
@@ -10,14 +11,18 @@ import datetime as dt
 import pytest
 from rest_framework import serializers
 
-from articles.models import Article, Category
+from articles.models import Article, Category, Tag, takeaway_texts, with_tags
 from articles.selectors import article_suggested
 from articles.serializers import (
     ArticleDetailSerializer,
     ArticleListSerializer,
     SuggestedArticleSerializer,
+    detail_item,
+    list_item,
+    suggested_item,
 )
-from tests.factories import ArticleFactory, CompanyFactory, TagFactory
+from comments.models import Comment
+from tests.factories import ArticleFactory, CommentFactory, CompanyFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +49,8 @@ def articles():
     )
     source_without_url = ArticleFactory(tags=[ai], source_url="")
     related = ArticleFactory(tags=[ai, chips], category=rich.category)
+    CommentFactory.create_batch(2, article=rich)
+    CommentFactory(article=rich, status=Comment.Status.HIDDEN)
     return rich, bare, source_without_url, related
 
 
@@ -64,16 +71,41 @@ def test_details_match_drf(articles):
     assert [tag["name"] for tag in rich["tags"]] == ["AI", "Chips", "Zeta"]
     assert rich["published_at"] == "2026-03-01T12:30:15.123456Z"
     assert rich["company"]["logo_url"] == "https://cdn.example/logo.png"
+    assert rich["comment_count"] == 2  # the visible ones
+
+
+def test_list_items_from_rows_match_drf(articles):
+    """What the views write, from rows and no instance, is what DRF makes of an instance."""
+    rows = with_tags(list(Article.objects.published().list_rows().order_by("id")))
+    items = Article.objects.published().for_list().order_by("id")
+    assert len(rows) == 4
+    for row, item in zip(rows, items, strict=True):
+        assert list(list_item(row).items()) == list(generic(ArticleListSerializer, item).items())
+
+
+def test_details_from_rows_match_drf(articles):
+    for article in articles:
+        row = with_tags([Article.objects.detail_rows().get(pk=article.pk)])[0]
+        row["takeaways"] = takeaway_texts(article.pk)
+        item = Article.objects.for_detail().get(pk=article.pk)
+        expected = generic(ArticleDetailSerializer, item)
+        assert list(detail_item(row).items()) == list(expected.items())
 
 
 def test_suggested_items_match_drf(articles):
     rich = articles[0]
     suggested = article_suggested(article=rich, limit=3)
-    assert suggested[0].pk == articles[3].pk
-    assert [tag.name for tag in suggested[0].reason["shared_tags"]] == ["AI", "Chips"]
-    for item in suggested:
-        fast = SuggestedArticleSerializer(item).data
-        assert list(fast.items()) == list(generic(SuggestedArticleSerializer, item).items())
+    assert suggested[0]["id"] == articles[3].pk
+    assert [name for _, _, name in suggested[0]["reason"]["shared_tags"]] == ["AI", "Chips"]
+    for row in suggested:
+        item = Article.objects.for_list().get(pk=row["id"])
+        item.reason = {
+            "shared_tags": [Tag.objects.get(pk=pk) for pk, _, _ in row["reason"]["shared_tags"]],
+            "same_category": row["reason"]["same_category"],
+        }
+        expected = list(generic(SuggestedArticleSerializer, item).items())
+        assert list(suggested_item(row).items()) == expected
+        assert list(SuggestedArticleSerializer(item).data.items()) == expected
 
 
 def test_an_article_loaded_without_prefetch_still_renders(articles):

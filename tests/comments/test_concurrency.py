@@ -3,9 +3,8 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from articles.models import Article
 from comments.models import Comment
-from tests.comments.conftest import set_rate, thread_url
+from tests.comments.conftest import comment_count, set_rate, thread_url
 from tests.factories import ArticleFactory, ThreadedCommentFactory, UserFactory
 
 THREADS = 8
@@ -50,7 +49,7 @@ def test_concurrent_posts_are_all_stored_and_counted(bearer_api, settings):
     assert statuses == [201] * (THREADS * POSTS_PER_THREAD)
     stored = Comment.objects.filter(article=article)
     assert stored.count() == 1 + THREADS * POSTS_PER_THREAD
-    count = Article.objects.with_comment_count().get(pk=article.pk).comment_count
+    count = comment_count(article)
     assert count == stored.filter(status=Comment.Status.VISIBLE).count() == stored.count()
     # Every comment was placed in its thread: a unique path, under its parent's.
     paths = list(stored.values_list("path", flat=True))

@@ -3,7 +3,7 @@ from rest_framework.test import APIClient
 
 from articles.models import Article
 from comments.models import Comment
-from tests.comments.conftest import comment_url, snapshot, thread_url
+from tests.comments.conftest import comment_count, comment_url, snapshot, thread_url
 from tests.factories import (
     ArticleFactory,
     ProfileFactory,
@@ -181,7 +181,7 @@ def test_deleting_removes_the_comment_for_good(world, api):
         comment_url(comment), {"status": "visible"}, format="json"
     )
     assert (restore.status_code, restore.json()["code"]) == (403, "comment_removed")
-    assert Article.objects.with_comment_count().get(pk=article.pk).comment_count == 1
+    assert comment_count(article) == 1
 
     world["clients"]["staff"].patch(comment_url(reply), {"status": "hidden"}, format="json")
     assert api.get(comment_url(comment)).status_code == 404  # no visible reply: gone
@@ -265,7 +265,7 @@ def test_comment_count_follows_deletes_hides_and_restores(world):
     article, comment = world["article"], world["comment"]
 
     def count() -> int:
-        return Article.objects.with_comment_count().get(pk=article.pk).comment_count
+        return comment_count(article)
 
     assert count() == 1
     world["clients"]["staff"].patch(comment_url(comment), {"status": "hidden"}, format="json")

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from articles.models import Article, Status
 from comments.models import MAX_DEPTH, Comment
-from tests.comments.conftest import set_rate, snapshot, thread_url
+from tests.comments.conftest import comment_count, set_rate, snapshot, thread_url
 from tests.factories import ArticleFactory, ProfileFactory, ThreadedCommentFactory, UserFactory
 
 
@@ -26,10 +26,6 @@ def article(db):
 
 def post(client, article, payload, **extra):
     return client.post(thread_url(article), payload, format="json", **extra)
-
-
-def comment_count(article) -> int:
-    return Article.objects.with_comment_count().get(pk=article.pk).comment_count
 
 
 def test_a_reader_posts_a_comment(reader_api, article, api):

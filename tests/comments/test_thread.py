@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from articles.models import Status
 from comments.models import Comment
+from comments.services import comment_counts_refresh
 from tests.comments.conftest import comment_url, thread_url
 from tests.factories import ArticleFactory, ProfileFactory, ThreadedCommentFactory, UserFactory
 
@@ -41,6 +42,7 @@ def thread(db):
         )
     for letter, status in statuses.items():
         Comment.objects.filter(pk=comments[letter].pk).update(status=status)
+    comment_counts_refresh(article_ids=[article.pk])
     return article, comments
 
 
@@ -267,6 +269,7 @@ def build_thread(article, size: int) -> None:
         parent = comment if comment.depth < 2 else None
         if i == 1:
             Comment.objects.filter(pk=comment.pk).update(status=Comment.Status.REMOVED)
+    comment_counts_refresh(article_ids=[article.pk])
 
 
 @pytest.mark.django_db

@@ -33,6 +33,7 @@ from tqdm import tqdm
 from articles.models import Article, ArticleTag, Category, Status, Tag, Takeaway
 from articles.services import article_refresh_search_vector, tag_counts_refresh
 from comments.models import MAX_DEPTH, Comment, thread_place
+from comments.services import comment_counts_refresh
 from companies.models import Company
 from companies.services import company_counts_refresh
 
@@ -130,6 +131,7 @@ class Command(BaseCommand):
             public_ids = self.make_articles(options["articles"], company_ids, tag_ids)
             if options["comments"] and public_ids:
                 self.make_comments(options["comments"], public_ids, user_ids)
+                comment_counts_refresh()  # the counts the comment services keep, for COPY's rows
             # COPY and bulk_create pass by the services: recount every tag and company.
             tag_counts_refresh(tag_ids=Tag.objects.values_list("pk", flat=True))
             company_counts_refresh(company_ids=Company.objects.values_list("pk", flat=True))
