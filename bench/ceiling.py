@@ -1,10 +1,10 @@
 """The benchmark's ceiling: the fastest answer the same process and middleware stack can give.
 
-`manage.py benchmark` measures the feed's first page, then starts gunicorn with
-`BENCHMARK_CEILING_BYTES` set to its size, which routes `/api/_bench/ceiling/` (botbeat/urls.py)
-to `ceiling` below: the same bytes count as JSON, computed once per process. Every endpoint's
-requests/s is then read as a fraction of this one's. A plain Django view, so drf-spectacular
-leaves it out of the schema; without the setting, the URL does not exist.
+The benchmark measures the feed's first page in-process, then starts the server with
+`BENCHMARK_CEILING_BYTES` set to its size; `bench.urls` routes `/api/_bench/ceiling/` to
+`ceiling` below: that many bytes of JSON, computed once per process. Every figure is then read
+as a fraction of this one's. A plain Django view, so drf-spectacular leaves it out of any
+schema; the production URLconf (botbeat.urls) does not route it at all.
 """
 
 from functools import cache
@@ -13,6 +13,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.views.decorators.http import require_safe
 
+PATH = "/api/_bench/ceiling/"
 PADDING = b'{"padding":""}'
 
 
@@ -26,6 +27,7 @@ def ceiling_body(size: int) -> bytes:
 
 @require_safe
 def ceiling(request):
+    # Read at each request, so that an in-process measurement can override the setting.
     return HttpResponse(
         ceiling_body(settings.BENCHMARK_CEILING_BYTES), content_type="application/json"
     )
