@@ -105,6 +105,7 @@ class ServerResult:
     label: str
     command: str
     ceiling: WrkResult | None = None
+    mix_ceiling: WrkResult | None = None
     mix: WrkResult | None = None
     prime_s: float = 0.0
     db_connections: int | None = None
@@ -113,8 +114,9 @@ class ServerResult:
 
     @property
     def ratio(self) -> float | None:
-        if self.mix and self.ceiling and self.ceiling.requests_per_s:
-            return self.mix.requests_per_s / self.ceiling.requests_per_s
+        base = self.mix_ceiling or self.ceiling
+        if self.mix and base and base.requests_per_s:
+            return self.mix.requests_per_s / base.requests_per_s
         return None
 
 
@@ -132,6 +134,9 @@ class SizeResult:
     soak_requests: int = 0
     mix: list[MixUrl] = field(default_factory=list)
     mix_bytes: float | None = None  # the mix's mean body, weighted as wrk draws it
+    # The mix's own ceiling: precomputed bodies of the mix's answers' sizes, drawn with its
+    # weights (bench/ceiling.py, `?bytes=`): what the mix would do if every answer cost nothing.
+    mix_ceiling: WrkResult | None = None
     costs: list[UrlCost] = field(default_factory=list)
     mix_problems: list[str] = field(default_factory=list)
     phases: list[PhaseResult] = field(default_factory=list)
@@ -160,7 +165,8 @@ class SizeResult:
         return ceiling.median("requests_per_s") if ceiling else None
 
     def phase_ratio(self, phase: PhaseResult) -> float | None:
-        base = self.ceiling_rate
+        """The phase's requests/s over the mix's ceiling (over the plain ceiling's without)."""
+        base = self.mix_ceiling.requests_per_s if self.mix_ceiling else self.ceiling_rate
         return phase.run.requests_per_s / base if phase.run and base else None
 
     def slowest(self, count: int = SLOWEST_SHOWN) -> list[UrlCost]:
@@ -239,11 +245,16 @@ def render_mix(result: SizeResult) -> str:
     if not result.mix:
         return "\n".join([*lines, "No mix was run (--phases none).", ""])
     ceiling = result.measure("ceiling")
+    mix_ceiling = result.mix_ceiling
     lines += [
         f"{len(result.mix):,} distinct public URLs, drawn by Zipf weight (each group's share "
-        "below, spread by popularity rank); the ceiling: "
-        f"{number(result.ceiling_rate)} req/s for {number(ceiling.size if ceiling else None)} "
-        f"bytes; the mix's mean answer: {number(result.mix_bytes)} bytes. Before each phase "
+        "below, spread by popularity rank); their mean answer: "
+        f"{number(result.mix_bytes)} bytes. x ceiling: over the mix's ceiling, "
+        f"{number(mix_ceiling.requests_per_s if mix_ceiling else None)} req/s (p99 "
+        f"{number(mix_ceiling.p99_ms if mix_ceiling else None, 1)} ms): the ceiling view "
+        "serving bodies of the sizes of the mix's answers, drawn with the same weights (the "
+        f"plain ceiling, {number(ceiling.size if ceiling else None)} bytes: "
+        f"{number(result.ceiling_rate)} req/s). Before each phase "
         "every URL is requested once (priming), then wrk runs the phase while the writers "
         "(another process) post through HTTP at a steady rate. Errors: non-2xx/3xx answers and "
         "socket errors; lost: acknowledged writes (a 201 and its id, a 200 and its token) not "
@@ -317,11 +328,12 @@ def render_servers(result: SizeResult) -> str:
             s.label,
             number(s.ceiling.requests_per_s if s.ceiling else None),
             number(s.ceiling.requests_per_s / base if s.ceiling and base else None, 2),
+            number(s.mix_ceiling.requests_per_s if s.mix_ceiling else None),
             number(s.mix.requests_per_s if s.mix else None),
             number(s.ratio, 2),
             number(s.mix.p50_ms if s.mix else None, 1),
             number(s.mix.p99_ms if s.mix else None, 1),
-            number((s.ceiling.errors if s.ceiling else 0) + (s.mix.errors if s.mix else 0)),
+            number(sum(run.errors for run in (s.ceiling, s.mix_ceiling, s.mix) if run)),
             number(s.db_connections),
             number(s.rss_mib, 0),
         ]
@@ -334,9 +346,10 @@ def render_servers(result: SizeResult) -> str:
             [
                 "server",
                 "ceiling req/s",
-                "x first ceiling",
+                "x first",
+                "mix ceiling req/s",
                 "mix req/s",
-                "mix x own ceiling",
+                "mix x its ceiling",
                 "mix p50 ms",
                 "mix p99 ms",
                 "errors",
@@ -344,12 +357,14 @@ def render_servers(result: SizeResult) -> str:
                 "workers' MiB",
             ],
             rows,
-            set(range(1, 10)),
+            set(range(1, 11)),
         ),
         "",
         "Each server in turn on the same data, the same settings (bench.settings), the same wrk "
-        "(its connections kept alive when the server allows it); db connections: the "
-        "database's sessions after the mix (CONN_MAX_AGE keeps one per worker thread).",
+        "(its connections kept alive when the server allows it): the ceiling (the feed's size), "
+        "the mix's ceiling and the mix, each primed first; x first: the ceiling over the first "
+        "server's; db connections: the database's sessions after the mix (CONN_MAX_AGE keeps "
+        "one per worker thread).",
         "",
     ]
     lines += [f"- `{s.command}`" for s in result.servers]

@@ -391,6 +391,13 @@ class Benchmark:
                 note += ": WARNING, the figures are lower than on an idle machine"
             result.notes.append(note)
             self.say(f"  {note}")
+            if self.phases:
+                result.mix_ceiling = self.wrk(port, "/", script=self.mix_ceiling_script)
+                self.say(
+                    f"  the mix's ceiling {'':<14} {result.mix_ceiling.requests_per_s:>9,.0f}/s  "
+                    f"p50 {result.mix_ceiling.p50_ms:6.1f} ms  "
+                    f"p99 {result.mix_ceiling.p99_ms:6.1f} ms  errors {result.mix_ceiling.errors}"
+                )
             for phase in self.phases:
                 result.phases.append(self.run_phase(result, server, phase))
             if last and self.options["soak"]:
@@ -677,17 +684,28 @@ class Benchmark:
                 for url in result.mix
             ]
             result.mix_bytes = sum(url.weight * computed[url.path][2] for url in result.mix)
-            # The slowest again, warm: one request with its queries counted, MISS_RUNS timed.
-            for cost in sorted(result.costs, key=lambda c: c.ms, reverse=True)[:SLOWEST_REMEASURED]:
-                with CaptureQueriesContext(connection) as captured:
-                    client.get(cost.path)
-                cost.queries = len(captured.captured_queries)
-                times = []
-                for _ in range(MISS_RUNS):
-                    begun = time.perf_counter()
-                    client.get(cost.path)
-                    times.append((time.perf_counter() - begun) * 1000)
-                cost.ms = statistics.median(times)
+            # The slowest again, warm: one request with its queries counted, MISS_RUNS timed;
+            # until the slowest shown are all measured so (a first request may have been slow
+            # for a reason of its own: a cold plan, a busy core).
+            remeasured: set[str] = set()
+            while len(remeasured) < 5 * SLOWEST_REMEASURED:
+                slowest = sorted(result.costs, key=lambda c: c.ms, reverse=True)
+                pending = [c for c in slowest[: report.SLOWEST_SHOWN] if c.path not in remeasured]
+                if not pending:
+                    break
+                for cost in slowest[:SLOWEST_REMEASURED]:
+                    if cost.path in remeasured:
+                        continue
+                    remeasured.add(cost.path)
+                    with CaptureQueriesContext(connection) as captured:
+                        client.get(cost.path)
+                    cost.queries = len(captured.captured_queries)
+                    times = []
+                    for _ in range(MISS_RUNS):
+                        begun = time.perf_counter()
+                        client.get(cost.path)
+                        times.append((time.perf_counter() - begun) * 1000)
+                    cost.ms = statistics.median(times)
         if len(result.mix) < scenarios.MIN_MIX_URLS:
             result.mix_problems.append(
                 f"only {len(result.mix):,} distinct URLs (the target is "
@@ -701,9 +719,12 @@ class Benchmark:
         )
         self.mix_script = self.output.parent / f"mix-{result.size}.lua"
         self.mix_script.parent.mkdir(parents=True, exist_ok=True)
-        self.mix_script.write_text(
-            load.mix_script([u.path for u in result.mix], [u.weight for u in result.mix])
-        )
+        weights = [u.weight for u in result.mix]
+        self.mix_script.write_text(load.mix_script([u.path for u in result.mix], weights))
+        # The mix's ceiling: the same draw, each answer replaced by as many precomputed bytes.
+        self.mix_ceiling_script = self.output.parent / f"mix-ceiling-{result.size}.lua"
+        sizes = [f"{ceiling.PATH}?bytes={computed[u.path][2]}" for u in result.mix]
+        self.mix_ceiling_script.write_text(load.mix_script(sizes, weights))
 
     @staticmethod
     def explain_one(sql: str) -> str:
@@ -1000,6 +1021,7 @@ class Benchmark:
                 self.wrk(port, ceiling.PATH, duration=max(1, self.options["warmup"]))
                 outcome.ceiling = self.wrk(port, ceiling.PATH)
                 if result.mix:
+                    outcome.mix_ceiling = self.wrk(port, "/", script=self.mix_ceiling_script)
                     outcome.prime_s, errors = self.prime(port, result.mix)
                     if errors:
                         outcome.problems.append(f"{errors} URLs did not answer 200 priming")
@@ -1016,7 +1038,9 @@ class Benchmark:
             ceiling_rate = number(outcome.ceiling.requests_per_s if outcome.ceiling else None)
             mix_rate = number(outcome.mix.requests_per_s if outcome.mix else None)
             self.say(
-                f"  {outcome.label:<40} ceiling {ceiling_rate}/s  mix {mix_rate}/s "
+                f"  {outcome.label:<40} ceiling {ceiling_rate}/s  mix's ceiling "
+                f"{number(outcome.mix_ceiling.requests_per_s if outcome.mix_ceiling else None)}/s"
+                f"  mix {mix_rate}/s "
                 f"(x {number(outcome.ratio, 2)})  p99 "
                 f"{number(outcome.mix.p99_ms if outcome.mix else None, 1)} ms  db connections "
                 f"{number(outcome.db_connections)}"

@@ -419,8 +419,9 @@ class Phase:
     def label(self) -> str:
         if self.kind == "reads":
             return "0 writes"
-        rate = f"{self.rate:g}"
-        return f"{rate} comment posts/s" if self.kind == "posts" else f"{rate} sign-ins/s"
+        rate, plural = f"{self.rate:g}", "" if self.rate == 1 else "s"
+        noun = "comment post" if self.kind == "posts" else "sign-in"
+        return f"{rate} {noun}{plural}/s"
 
     @property
     def key(self) -> str:

@@ -42,6 +42,7 @@ class ServerKind:
     label: str  # for the report
     threaded: bool
     command: Callable[[str, int, int, int], list[str]]  # host, port, workers, threads
+    env: tuple[tuple[str, str], ...] = ()  # set over the benchmark's environment
 
 
 def _gunicorn(host: str, port: int, workers: int) -> list[str]:
@@ -82,7 +83,10 @@ KINDS = {
         ServerKind("sync", "gunicorn sync", False, _sync),
         ServerKind("gthread", "gunicorn gthread", True, _gthread),
         ServerKind("granian", "granian (WSGI)", True, _granian),
-        ServerKind("uvicorn", "uvicorn (ASGI)", False, _uvicorn),
+        # Django's advice under ASGI: no persistent connections (each request may run its sync
+        # code in another thread, and a thread's connection outlives it): with CONN_MAX_AGE=60
+        # uvicorn took PostgreSQL's 100 connections within seconds here.
+        ServerKind("uvicorn", "uvicorn (ASGI)", False, _uvicorn, (("CONN_MAX_AGE", "0"),)),
     ]
 }
 
@@ -116,7 +120,7 @@ class Server:
         self.workers = workers
         self.threads = threads
         self.command = self.kind.command(HOST, port, workers, threads)
-        self.env = env
+        self.env = {**env, **dict(self.kind.env)}
         self.cwd = cwd
         self.log_path = log
         self.process: subprocess.Popen | None = None

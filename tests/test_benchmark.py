@@ -273,7 +273,7 @@ def test_parse_phases_reads_kinds_and_rates():
         "0 writes",
         "2 comment posts/s",
         "20 comment posts/s",
-        "1 sign-ins/s",
+        "1 sign-in/s",
     ]
     assert [p.key for p in phases] == ["reads", "posts:2", "posts:20", "signins:1"]
     assert scenarios.parse_phases(" posts:0.5 , ") == [Phase("posts", 0.5)]
@@ -584,3 +584,17 @@ def test_chart_is_a_png(tmp_path):
 
 def test_no_chart_without_phases_or_servers(tmp_path):
     assert not report.draw_chart([SizeResult(size=1000)], tmp_path / "results.png")
+
+
+@pytest.mark.django_db
+def test_ceiling_serves_the_bytes_asked_for(client, bench_urls):
+    assert len(client.get(f"{CEILING}?bytes=5000").content) == 5000
+    assert client.get(f"{CEILING}?bytes=-1").status_code == 400
+    assert client.get(f"{CEILING}?bytes=99999999999").status_code == 400
+
+
+def test_phase_ratio_is_over_the_mixs_own_ceiling():
+    result = size_result(1000, RATES)
+    result.mix_ceiling = WrkResult(1700, 5.0, 9.0, 17000)
+
+    assert result.phase_ratio(result.phases[0]) == pytest.approx(850 / 1700)
