@@ -504,6 +504,11 @@ class Benchmark:
         signing = max((p.rate for p in self.phases if p.kind == "signins"), default=0)
         throttle = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["comment_post"]
         count = max(readers_needed(posting, throttle), math.ceil(signing * 10), 10)
+        from comments.models import Comment
+
+        # A reused database holds the readers of the last run and what they posted (top-level
+        # comments, which nobody answered): gone, the data is generate_fake's again.
+        Comment.objects.filter(author__username__startswith=READER_PREFIX).delete()
         User.objects.filter(username__startswith=READER_PREFIX).delete()
         password = secrets.token_urlsafe(18)
         hashed = make_password(password)
@@ -1003,7 +1008,9 @@ class Benchmark:
             )
             writes.lost = sum(hash_token(t) not in digests for t in tokens)
         writes.acknowledged = len(acknowledged)
-        writers["config"].unlink(missing_ok=True)  # it holds the readers' tokens
+        # They hold the readers' tokens.
+        writers["config"].unlink(missing_ok=True)
+        writers["result"].unlink(missing_ok=True)
         return writes
 
     def compare_servers(self, result: SizeResult) -> None:
