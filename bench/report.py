@@ -704,12 +704,12 @@ def draw_chart(results: list[SizeResult], path: Path) -> bool:
         name = f"{result.size:,} articles"
         axes[0].bar(xs, rates, width, label=name)
         axes[1].bar(xs, p99s, width, label=name)
-        if result.ceiling_rate:
-            axes[0].axhline(result.ceiling_rate, linestyle="--", linewidth=1, color=f"C{i}")
+        base = result.mix_ceiling.requests_per_s if result.mix_ceiling else result.ceiling_rate
+        if base:
+            axes[0].axhline(base, linestyle="--", linewidth=1, color=f"C{i}")
             axes[0].annotate(
-                f"ceiling, {name}",
-                (len(labels) - 0.5, result.ceiling_rate),
-                ha="right",
+                f"the mix's ceiling, {name}",
+                (-0.4, base),
                 va="bottom",
                 fontsize=7,
                 color=f"C{i}",
@@ -723,10 +723,14 @@ def draw_chart(results: list[SizeResult], path: Path) -> bool:
     if servers is not None:
         names = [s.name for s in servers.servers]
         ceilings = [s.ceiling.requests_per_s if s.ceiling else 0 for s in servers.servers]
+        ceilings_mix = [
+            s.mix_ceiling.requests_per_s if s.mix_ceiling else 0 for s in servers.servers
+        ]
         mixes = [s.mix.requests_per_s if s.mix else 0 for s in servers.servers]
         xs = range(len(names))
-        axes[2].bar([x - 0.2 for x in xs], ceilings, 0.4, label="ceiling")
-        axes[2].bar([x + 0.2 for x in xs], mixes, 0.4, label="mix, 0 writes")
+        axes[2].bar([x - 0.27 for x in xs], ceilings, 0.27, label="ceiling (the feed's size)")
+        axes[2].bar(list(xs), ceilings_mix, 0.27, label="the mix's ceiling")
+        axes[2].bar([x + 0.27 for x in xs], mixes, 0.27, label="the mix, 0 writes")
         axes[2].set_xticks(list(xs), names, fontsize=8)
         axes[2].set_title(f"servers at {servers.size:,} articles: requests/s")
         axes[2].legend(fontsize=8)
