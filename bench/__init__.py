@@ -16,6 +16,6 @@ The pieces, by concern:
 - `report.py`: the Markdown report, the targets and the PNG chart.
 - `runner.py`: the run, size by size.
 
-Nothing here imports Django at module level except where it must (runner, ceiling, urls), so
-`python -m bench.writers` starts in milliseconds.
+`writers.py`, `load.py` and `server.py` import nothing of Django: `python -m bench.writers`
+starts in milliseconds.
 """

@@ -384,9 +384,9 @@ def test_writers_sign_in_and_record_the_tokens(fake_api):
     assert [(r["status"], r["token"]) for r in records] == [("200", "abab")] * 3
 
 
-def test_writers_record_a_refused_connection(unused_port=1):
+def test_writers_record_a_refused_connection():
     config = {
-        "port": unused_port, "kind": "signins", "rate": 100, "start_at": 0, "duration": 0.001,
+        "port": 1,  # tcpmux: nothing listens there "kind": "signins", "rate": 100, "start_at": 0, "duration": 0.001,
         "threads": 1, "jobs": [{"username": "a", "password": "b"}],
     }  # fmt: skip
 
