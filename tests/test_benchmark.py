@@ -385,8 +385,9 @@ def test_writers_sign_in_and_record_the_tokens(fake_api):
 
 
 def test_writers_record_a_refused_connection():
+    # Port 1 (tcpmux): nothing listens there.
     config = {
-        "port": 1,  # tcpmux: nothing listens there "kind": "signins", "rate": 100, "start_at": 0, "duration": 0.001,
+        "port": 1, "kind": "signins", "rate": 100, "start_at": 0, "duration": 0.001,
         "threads": 1, "jobs": [{"username": "a", "password": "b"}],
     }  # fmt: skip
 
