@@ -88,11 +88,24 @@ class Writes:
 
 
 @dataclass
+class Priming:
+    """Requesting every URL of the mix once before a phase (within a time bound)."""
+
+    seconds: float = 0.0
+    requested: int = 0
+    total: int = 0
+    errors: int = 0  # not a 200
+
+    def __str__(self) -> str:
+        text = f"{self.requested:,}/{self.total:,} in {self.seconds:.0f}s"
+        return text + (f", {self.errors} errors" if self.errors else "")
+
+
+@dataclass
 class PhaseResult:
     phase: Phase
     run: WrkResult | None = None
-    prime_s: float = 0.0  # requesting every URL of the mix once, before the phase
-    prime_errors: int = 0
+    priming: Priming = field(default_factory=Priming)
     writes: Writes | None = None
     cpu_others: float | None = None
     db_connections: int | None = None
@@ -107,7 +120,7 @@ class ServerResult:
     ceiling: WrkResult | None = None
     mix_ceiling: WrkResult | None = None
     mix: WrkResult | None = None
-    prime_s: float = 0.0
+    priming: Priming = field(default_factory=Priming)
     db_connections: int | None = None
     rss_mib: float | None = None
     problems: list[str] = field(default_factory=list)
@@ -227,13 +240,13 @@ def render_phases(result: SizeResult) -> str:
                 f"{writes.acknowledged:,} / {writes.attempted:,}" if writes else "-",
                 number(writes.lost) if writes else "-",
                 f"{number(writes.p50_ms, 0)} / {number(writes.p99_ms, 0)}" if writes else "-",
-                f"{p.prime_s:.1f}" + (f" ({p.prime_errors} errors)" if p.prime_errors else ""),
+                str(p.priming),
                 f"{p.cpu_others:.0%}" if p.cpu_others is not None else "-",
             ]
         )
     return markdown_table(
         ["phase", "req/s", "x ceiling", "p50 ms", "p99 ms", "errors", "writes ack / tried",
-         "lost", "write p50 / p99 ms", "priming s", "other CPU"],
+         "lost", "write p50 / p99 ms", "primed URLs", "other CPU"],
         rows,
         right=set(range(1, 11)),
     )  # fmt: skip
@@ -255,7 +268,8 @@ def render_mix(result: SizeResult) -> str:
         "serving bodies of the sizes of the mix's answers, drawn with the same weights (the "
         f"plain ceiling, {number(ceiling.size if ceiling else None)} bytes: "
         f"{number(result.ceiling_rate)} req/s). Before each phase "
-        "every URL is requested once (priming), then wrk runs the phase while the writers "
+        "every URL is requested once, the most asked first, within a time bound (primed URLs), "
+        "then wrk runs the phase while the writers "
         "(another process) post through HTTP at a steady rate. Errors: non-2xx/3xx answers and "
         "socket errors; lost: acknowledged writes (a 201 and its id, a 200 and its token) not "
         "found in the database afterwards.",
@@ -503,7 +517,7 @@ def targets(results: list[SizeResult], connections: int) -> list[tuple[str, str,
     if phases:
         wrk_errors = sum(p.run.errors for p in phases if p.run)
         refused = sum(p.writes.refused for p in phases if p.writes)
-        priming = sum(p.prime_errors for p in phases)
+        priming = sum(p.priming.errors for p in phases)
         checks.append(
             (
                 "mix: no errors (every size and phase)",

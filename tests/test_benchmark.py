@@ -10,7 +10,15 @@ from django.urls import NoReverseMatch, reverse
 
 from bench import report, scenarios, writers
 from bench.load import WrkResult, cumulative, mix_script, parse_wrk, rotating_script
-from bench.report import Measure, PhaseResult, ServerResult, SizeResult, UrlCost, Writes
+from bench.report import (
+    Measure,
+    PhaseResult,
+    Priming,
+    ServerResult,
+    SizeResult,
+    UrlCost,
+    Writes,
+)
 from bench.runner import readers_needed
 from bench.scenarios import Endpoint, Group, MixUrl, Phase
 from bench.server import KINDS, Server, parse_servers
@@ -438,7 +446,9 @@ def size_result(
     ]
     for key, rate in phases.items():
         phase = scenarios.parse_phases(key)[0]
-        outcome = PhaseResult(phase, run=WrkResult(rate, 6.0, p99, int(rate) * 10), prime_s=2.0)
+        outcome = PhaseResult(
+            phase, run=WrkResult(rate, 6.0, p99, int(rate) * 10), priming=Priming(2.0, 2, 2)
+        )
         if phase.kind != "reads":
             outcome.writes = Writes(20, 20, lost, {"201": 20}, 30.0, 60.0)
         result.phases.append(outcome)
@@ -599,3 +609,8 @@ def test_phase_ratio_is_over_the_mixs_own_ceiling():
     result.mix_ceiling = WrkResult(1700, 5.0, 9.0, 17000)
 
     assert result.phase_ratio(result.phases[0]) == pytest.approx(850 / 1700)
+
+
+def test_priming_says_how_much_of_the_mix_it_reached():
+    assert str(Priming(61.2, 3500, 3997, 2)) == "3,500/3,997 in 61s, 2 errors"
+    assert str(Priming(20.0, 3997, 3997)) == "3,997/3,997 in 20s"
