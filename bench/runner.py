@@ -86,7 +86,7 @@ DEFAULT_SIZES = "1000,10000,100000"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/botbeat_bench"
 # The server the benchmark runs by default: the one recommended for deployment (the report of
 # `manage.py benchmark --servers all` compares them).
-DEFAULT_SERVER = "gthread"
+DEFAULT_SERVER = "granian"
 # Database 15: the benchmark's own, flushed before each size so no answer cached at another
 # size (or by another run) is served.
 REDIS_URL = "redis://127.0.0.1:6379/15"

@@ -5,7 +5,7 @@ against the framework's ceiling, at several sizes. The benchmark itself is `benc
     uv run python manage.py benchmark [--sizes 1000,10000,100000] [--duration 10]
         [--phases reads,posts:2,posts:20,signins:1] [--mix-urls 4000] [--zipf 1.0]
         [--prime-seconds 60]
-        [--endpoint-duration 3] [--server gthread] [--servers all] [--workers N] [--threads T]
+        [--endpoint-duration 3] [--server granian] [--servers all] [--workers N] [--threads T]
         [--connections 16] [--repeat K] [--soak N] [--explain] [--reuse]
         [--database-url postgres://postgres@127.0.0.1:5432/botbeat_bench]
         [--output .bench/results.md]
