@@ -264,14 +264,6 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024
 API_CACHE_MAX_AGE = env_int("API_CACHE_MAX_AGE", 30)
 API_CACHE_S_MAXAGE = env_int("API_CACHE_S_MAXAGE", 60)
 
-# The benchmark's ceiling (`manage.py benchmark`, botbeat/bench.py): set to a byte count, it
-# routes /api/_bench/ceiling/, which serves that many precomputed bytes of JSON through the whole
-# middleware stack, the fastest any endpoint of the same size can be. Unset or 0 (the default),
-# the URL does not exist.
-BENCHMARK_CEILING_BYTES = env_int("BENCHMARK_CEILING_BYTES", 0) or None
-if BENCHMARK_CEILING_BYTES is not None and BENCHMARK_CEILING_BYTES < 0:
-    raise ImproperlyConfigured("BENCHMARK_CEILING_BYTES must be a byte count (0 or more).")
-
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["botbeat.parsers.StrictJSONParser"],

@@ -10,7 +10,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import SimpleRouter
 
 from articles.views import ArticleViewSet, TagViewSet
-from botbeat import bench
 from botbeat.health import HealthzView, ReadyzView
 from companies.views import CompanyViewSet
 
@@ -54,10 +53,6 @@ urlpatterns = [
     path("healthz", HealthzView.as_view(), name="healthz"),
     path("readyz", ReadyzView.as_view(), name="readyz"),
 ]
-
-# `manage.py benchmark` only: routed when BENCHMARK_CEILING_BYTES is set (botbeat/bench.py).
-if settings.BENCHMARK_CEILING_BYTES:
-    urlpatterns.append(path("api/_bench/ceiling/", bench.ceiling, name="bench-ceiling"))
 
 handler400 = "botbeat.errors.handler400"
 handler403 = "botbeat.errors.handler403"
