@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.datastructures import CaseInsensitiveMapping
 
 BASE_DIR = Path(settings.BASE_DIR)
 GUNICORN = Path(sys.executable).parent / "gunicorn"
+GRANIAN = Path(sys.executable).parent / "granian"
 # The variables settings.py reads: the servers started here get only those the test gives.
 SETTINGS_VARIABLES = {
     "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "BEHIND_TLS_PROXY",
@@ -71,7 +73,7 @@ def free_port() -> int:
 @dataclass
 class Answer:
     status: int
-    headers: dict
+    headers: CaseInsensitiveMapping
     body: bytes
     seconds: float
     started: float
@@ -100,27 +102,28 @@ def http(
             status, answer_headers, content = response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         status, answer_headers, content = error.code, error.headers, error.read()
-    return Answer(status, dict(answer_headers), content, time.monotonic() - started, started)
+    # Case-insensitive, as HTTP's names are: granian sends them in lower case.
+    headers = CaseInsensitiveMapping(dict(answer_headers))
+    return Answer(status, headers, content, time.monotonic() - started, started)
 
 
 class Gunicorn:
-    """`gunicorn botbeat.wsgi`, as the README deploys it, on a free loopback port."""
+    """`gunicorn botbeat.wsgi` (sync workers) on a free loopback port."""
 
     def __init__(self, env: dict[str, str], workers: int = 2):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # A file, not a pipe: an outage logs an error per request, and a pipe nobody reads
         # fills up and blocks the workers.
-        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (lives as long as the server)  # noqa: SIM115  (lives as long as the server)
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (lives as long as the server)
         self.process = subprocess.Popen(
-            [str(GUNICORN), "botbeat.wsgi", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), "--timeout", "30", "--graceful-timeout", "5",
-             "--no-control-socket"],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            self.command(workers), cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+
+    def command(self, workers: int) -> list[str]:
+        return [str(GUNICORN), "botbeat.wsgi", "--bind", f"127.0.0.1:{self.port}",
+                "--workers", str(workers), "--timeout", "30", "--graceful-timeout", "5",
+                "--no-control-socket"]  # fmt: skip
 
     def wait_until_alive(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -145,6 +148,15 @@ class Gunicorn:
             self.process.wait()
         self.log.seek(0)
         return self.log.read()
+
+
+class Granian(Gunicorn):
+    """`granian --interface wsgi botbeat.wsgi:application`, as the README deploys it."""
+
+    def command(self, workers: int) -> list[str]:
+        return [str(GRANIAN), "--interface", "wsgi", "botbeat.wsgi:application",
+                "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
+                "--blocking-threads", "4", "--no-ws"]  # fmt: skip
 
 
 class Proxy:

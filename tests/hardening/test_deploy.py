@@ -1,7 +1,8 @@
 """Safe to deploy: `check --deploy` finds nothing in the production environment, every answer
 carries the security headers, CORS opens the API to the frontends' origins only, the HTML pages
 carry a Content-Security-Policy, no stack trace or SQL reaches a client, and the production
-server (`gunicorn botbeat.wsgi`) refuses to start with unsafe settings and serves with safe ones.
+server (granian, as deployed, and gunicorn) refuses to start with unsafe settings and serves
+with safe ones.
 """
 
 import contextlib
@@ -20,7 +21,7 @@ from django.test import RequestFactory
 
 from botbeat import errors
 from tests.factories import ArticleFactory, StaffFactory
-from tests.hardening.servers import Gunicorn, environment, http
+from tests.hardening.servers import Granian, Gunicorn, environment, http
 
 BASE_DIR = Path(settings.BASE_DIR)
 SECRET_KEY = secrets.token_urlsafe(50)  # 67 characters
@@ -309,9 +310,10 @@ def test_debug_is_off_and_errors_are_not_propagated():
         ({"DEBUG": "true"}, "DEBUG is on with public ALLOWED_HOSTS"),
     ],
 )
-def test_gunicorn_refuses_to_start_with_unsafe_settings(unsafe, message, tmp_path):
+@pytest.mark.parametrize("server_class", [Granian, Gunicorn])
+def test_the_server_refuses_to_start_with_unsafe_settings(unsafe, message, server_class, tmp_path):
     env = environment(PRODUCTION_ENV, {"DATABASE_URL": f"sqlite:///{tmp_path}/db"}, unsafe)
-    server = Gunicorn(env, workers=1)
+    server = server_class(env, workers=1)
     try:
         server.process.wait(timeout=60)
     finally:
@@ -321,12 +323,13 @@ def test_gunicorn_refuses_to_start_with_unsafe_settings(unsafe, message, tmp_pat
     assert "Refusing to start" in output and message in output
 
 
-def test_gunicorn_serves_with_production_settings(tmp_path):
+@pytest.mark.parametrize("server_class", [Granian, Gunicorn])
+def test_the_server_serves_with_production_settings(server_class, tmp_path):
     env = environment(
         PRODUCTION_ENV,
         {"ALLOWED_HOSTS": "api.example.com,127.0.0.1", "DATABASE_URL": f"sqlite:///{tmp_path}/db"},
     )
-    server = Gunicorn(env, workers=1)
+    server = server_class(env, workers=1)
     try:
         server.wait_until_alive()
         alive = http("GET", f"{server.url}/healthz")
