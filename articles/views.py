@@ -15,7 +15,7 @@ from articles.models import (
     Tag,
     article_detail_rows,
     article_list_rows,
-    takeaway_texts,
+    takeaways_of,
     with_tags,
 )
 from articles.selectors import article_more_from_company, article_suggested
@@ -172,7 +172,7 @@ class ArticleViewSet(RespondMixin, StrictQueryParamsMixin, viewsets.ReadOnlyMode
 
     def retrieve(self, request, *args, **kwargs):
         row = self.get_object()
-        row["takeaways"] = takeaway_texts(row["id"])
+        row["takeaways"] = takeaways_of(row)
         row = with_tags([row])[0]
         tag_answer(*item_keys(row))
         return respond(request, row, lambda: Response(detail_item(row)))
