@@ -5,6 +5,7 @@ from django.db.models import Aggregate, Count, Exists, OuterRef, Prefetch, Q, Su
 from django.db.models.functions import Coalesce, JSONArray, Substr
 from django.utils import timezone
 
+from botbeat.counters import save_leaving
 from botbeat.prebuilt import prebuilt
 
 # How many characters of the summary a list item's excerpt is cut from.
@@ -302,6 +303,9 @@ class Article(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs):
+        save_leaving(self, ("comment_count",), args, kwargs)
 
     @property
     def is_public(self) -> bool:
