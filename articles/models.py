@@ -1,6 +1,8 @@
+import functools
+
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
-from django.db import models
+from django.db import connection, models
 from django.db.models import Aggregate, Count, Exists, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce, JSONArray, Substr
 from django.utils import timezone
@@ -134,16 +136,28 @@ def with_tags(rows: list[dict]) -> list[dict]:
     for row in rows:
         row["tags"] = by_id[row["id"]] = []
     if by_id:
-        for article_id, *tag in _tag_links_by_name().filter(article_id__in=by_id):
-            by_id[article_id].append(tuple(tag))
+        ids = list(by_id)
+        with connection.cursor() as cursor:
+            cursor.execute(_tag_links_sql(connection.vendor, len(ids)), ids)
+            for article_id, *tag in cursor.fetchall():
+                by_id[article_id].append(tuple(tag))
     return rows
 
 
-@prebuilt
-def _tag_links_by_name():
-    return ArticleTag.objects.order_by("tag__name", "tag__slug").values_list(
+@functools.cache
+def _tag_links_sql(vendor: str, count: int) -> str:
+    """The statement of with_tags() for `count` articles, as the ORM compiles it: once per page
+    size and process, since building and compiling it again took half the query's 0.8 ms. Its
+    parameters are the articles' ids, in order (checked here); its columns are integers and
+    strings, which need no conversion from any database."""
+    ids = list(range(1, count + 1))
+    links = ArticleTag.objects.filter(article_id__in=ids).order_by("tag__name", "tag__slug")
+    sql, params = links.values_list(
         "article_id", "tag_id", "tag__slug", "tag__name"
-    )
+    ).query.sql_with_params()
+    if list(params) != ids:
+        raise AssertionError(f"with_tags: unexpected parameters {params!r}")
+    return sql
 
 
 @prebuilt

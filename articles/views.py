@@ -151,13 +151,12 @@ class ArticleViewSet(RespondMixin, StrictQueryParamsMixin, viewsets.ReadOnlyMode
 
     def list(self, request, *args, **kwargs):
         tag_answer(FEED_KEY)  # which articles it lists changes with any publication
-        articles = self.filter_queryset(self.get_queryset())
         # Filtered, the rows come after the filters, which see the model; unfiltered (the plain
         # feed, the hottest URL), they start from the prebuilt rows.
-        if self.filterset is None:
+        if request.query_params.keys().isdisjoint(self.filterset_class.base_filters):
             articles = article_list_rows().visible_to(request.user)
         else:
-            articles = articles.list_rows()
+            articles = self.filter_queryset(self.get_queryset()).list_rows()
         rows = with_tags(self.paginate_queryset(articles))
         if not rows and self.filterset is not None and self.filterset.refuse_unknown_company():
             raise ValidationError(form_errors(self.filterset.form))
