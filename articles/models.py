@@ -1,13 +1,23 @@
+import functools
 import itertools
 
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
-from django.db import models
-from django.db.models import Count, F, Prefetch, Q
-from django.db.models.functions import Substr
+from django.db import connection, models
+from django.db.models import (
+    Aggregate,
+    Count,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+)
+from django.db.models.functions import JSONArray, Substr
 from django.db.models.query import ModelIterable
 from django.utils import timezone
 
+from botbeat.counters import save_leaving
 from botbeat.prebuilt import prebuilt
 
 # How many characters of the summary a list item's excerpt is cut from.
@@ -52,6 +62,17 @@ class StoredCountsModel(models.Model):
                 if not field.primary_key and field.name not in self.STORED_COUNTS
             ]
         super().save(*args, update_fields=update_fields, **kwargs)
+
+
+class JSONList(Aggregate):
+    """The values as one JSON array, in no order (SQLite before 3.44 takes no ORDER BY in an
+    aggregate): jsonb_agg on PostgreSQL, json_group_array elsewhere."""
+
+    function = "JSON_GROUP_ARRAY"
+    output_field = models.JSONField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="JSONB_AGG", **extra_context)
 
 
 class TagQuerySet(models.QuerySet):
@@ -195,16 +216,28 @@ def with_tags(rows: list[dict]) -> list[dict]:
     for row in rows:
         row["tags"] = by_id[row["id"]] = []
     if by_id:
-        for article_id, *tag in _tag_links_by_name().filter(article_id__in=by_id):
-            by_id[article_id].append(tuple(tag))
+        ids = list(by_id)
+        with connection.cursor() as cursor:
+            cursor.execute(_tag_links_sql(connection.vendor, len(ids)), ids)
+            for article_id, *tag in cursor.fetchall():
+                by_id[article_id].append(tuple(tag))
     return rows
 
 
-@prebuilt
-def _tag_links_by_name():
-    return ArticleTag.objects.order_by("tag__name", "tag__slug").values_list(
+@functools.cache
+def _tag_links_sql(vendor: str, count: int) -> str:
+    """The statement of with_tags() for `count` articles, as the ORM compiles it: once per page
+    size and process, since building and compiling it again took half the query's 0.8 ms. Its
+    parameters are the articles' ids, in order (checked here); its columns are integers and
+    strings, which need no conversion from any database."""
+    ids = list(range(1, count + 1))
+    links = ArticleTag.objects.filter(article_id__in=ids).order_by("tag__name", "tag__slug")
+    sql, params = links.values_list(
         "article_id", "tag_id", "tag__slug", "tag__name"
-    )
+    ).query.sql_with_params()
+    if list(params) != ids:
+        raise AssertionError(f"with_tags: unexpected parameters {params!r}")
+    return sql
 
 
 @prebuilt
@@ -266,9 +299,20 @@ class ArticleQuerySet(models.QuerySet):
         )
 
     def detail_rows(self) -> "ArticleQuerySet":
-        """What the detail shows, as plain rows; the tags and takeaways come apart
-        (with_tags, takeaway_texts)."""
-        return self.values(*LIST_COLUMNS, *DETAIL_COLUMNS)
+        """What the detail shows, as plain rows, its takeaways in the row as `takeaway_items`
+        (`[position, text]` pairs, in no order: takeaways_of() orders them); the tags come
+        apart (with_tags). The takeaways in a subquery of the same statement, rather than
+        a query of their own, cost the database 0.1 ms more and save a round trip."""
+        items = (
+            Takeaway.objects.filter(article=OuterRef("pk"))
+            .order_by()
+            .values("article")
+            .annotate(items=JSONList(JSONArray("position", "text")))
+            .values("items")
+        )
+        return self.annotate(takeaway_items=Subquery(items)).values(
+            *LIST_COLUMNS, *DETAIL_COLUMNS, "takeaway_items"
+        )
 
     def for_detail(self) -> "ArticleQuerySet":
         return (
@@ -354,6 +398,9 @@ class Article(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs):
+        save_leaving(self, ("comment_count",), args, kwargs)
+
     @property
     def is_public(self) -> bool:
         return self.status == Status.PUBLISHED and self.published_at <= timezone.now()
@@ -384,14 +431,9 @@ class ArticleTag(models.Model):
         return f"{self.article_id} · {self.tag_id}"
 
 
-def takeaway_texts(article_id: int) -> list[str]:
-    """The article's takeaways, in order (takeaway_article_position_unique)."""
-    return list(_takeaways_in_order().filter(article_id=article_id))
-
-
-@prebuilt
-def _takeaways_in_order():
-    return Takeaway.objects.order_by("position").values_list("text", flat=True)
+def takeaways_of(row: dict) -> list[str]:
+    """The takeaways' texts of a detail_rows() row, in order."""
+    return [text for _, text in sorted(row["takeaway_items"] or ())]
 
 
 class Takeaway(models.Model):

@@ -15,7 +15,7 @@ from articles.models import (
     Tag,
     article_detail_rows,
     article_list_rows,
-    takeaway_texts,
+    takeaways_of,
     with_tags,
 )
 from articles.selectors import article_more_from_company, article_suggested
@@ -151,13 +151,12 @@ class ArticleViewSet(RespondMixin, StrictQueryParamsMixin, viewsets.ReadOnlyMode
 
     def list(self, request, *args, **kwargs):
         tag_answer(FEED_KEY)  # which articles it lists changes with any publication
-        articles = self.filter_queryset(self.get_queryset())
         # Filtered, the rows come after the filters, which see the model; unfiltered (the plain
         # feed, the hottest URL), they start from the prebuilt rows.
-        if self.filterset is None:
+        if request.query_params.keys().isdisjoint(self.filterset_class.base_filters):
             articles = article_list_rows().visible_to(request.user)
         else:
-            articles = articles.list_rows()
+            articles = self.filter_queryset(self.get_queryset()).list_rows()
         rows = with_tags(self.paginate_queryset(articles))
         if not rows and self.filterset is not None and self.filterset.refuse_unknown_company():
             raise ValidationError(form_errors(self.filterset.form))
@@ -172,7 +171,7 @@ class ArticleViewSet(RespondMixin, StrictQueryParamsMixin, viewsets.ReadOnlyMode
 
     def retrieve(self, request, *args, **kwargs):
         row = self.get_object()
-        row["takeaways"] = takeaway_texts(row["id"])
+        row["takeaways"] = takeaways_of(row)
         row = with_tags([row])[0]
         tag_answer(*item_keys(row))
         return respond(request, row, lambda: Response(detail_item(row)))

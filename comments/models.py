@@ -5,6 +5,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 
 from articles.models import is_staff, published_q
+from botbeat.counters import save_leaving
 from botbeat.prebuilt import prebuilt
 
 # Replies nest this deep at most (a top-level comment has depth 0). A reply to a comment at
@@ -167,6 +168,9 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} on {self.article_id}: {self.body[:60]}"
+
+    def save(self, *args, **kwargs):
+        save_leaving(self, ("reply_count",), args, kwargs)
 
 
 @prebuilt

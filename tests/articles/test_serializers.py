@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 from rest_framework import serializers
 
-from articles.models import Article, Category, Tag, takeaway_texts, with_tags
+from articles.models import Article, Category, Tag, takeaways_of, with_tags
 from articles.selectors import article_suggested
 from articles.serializers import (
     ArticleDetailSerializer,
@@ -86,7 +86,7 @@ def test_list_items_from_rows_match_drf(articles):
 def test_details_from_rows_match_drf(articles):
     for article in articles:
         row = with_tags([Article.objects.detail_rows().get(pk=article.pk)])[0]
-        row["takeaways"] = takeaway_texts(article.pk)
+        row["takeaways"] = takeaways_of(row)
         item = Article.objects.for_detail().get(pk=article.pk)
         expected = generic(ArticleDetailSerializer, item)
         assert list(detail_item(row).items()) == list(expected.items())

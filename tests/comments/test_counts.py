@@ -161,3 +161,17 @@ def test_generate_fake_leaves_the_counts_exact():
     assert busiest.comment_count > 0
     for article in Article.objects.filter(comments__isnull=False).distinct():
         comment_count(article)
+
+
+def test_saving_a_copy_read_before_keeps_the_comments_counted_meanwhile():
+    article, reader = ArticleFactory(), UserFactory()
+    root = comment_create(article=article, author=reader, body="root")
+    stale_article, stale_root = Article.objects.get(pk=article.pk), Comment.objects.get(pk=root.pk)
+
+    comment_create(article=article, author=reader, body="reply", parent=root)
+    stale_article.title = "Edited meanwhile"
+    stale_article.save()  # as the admin's form saves it
+    stale_root.save()
+
+    assert Article.objects.get(pk=article.pk).title == "Edited meanwhile"
+    assert comment_count(article) == 2 and reply_count(root) == 1
