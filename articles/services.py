@@ -10,12 +10,12 @@ from typing import Any, Literal, Required, TypedDict
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
 from django.db.models import Count, OuterRef, StringAgg, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from articles.filters import SEARCH_CONFIG
 from articles.models import Article, ArticleTag, Status, Tag, Takeaway
 from botbeat.cache import bump_content_version
+from botbeat.counts import stored_count_refresh
 from companies.models import Company
 from companies.services import company_counts_refresh
 
@@ -349,9 +349,6 @@ def tag_counts_refresh(*, tag_ids: Iterable[int]) -> None:
     """Recount `Tag.published_count` of these tags from their links, in one UPDATE after
     locking them in id order (see above). Costs an index range per tag: a few milliseconds for
     a tag on 40% of 100,000 articles."""
-    ids = sorted(set(tag_ids))
-    if not ids:
-        return
     published = (
         ArticleTag.objects.filter(tag=OuterRef("pk"), article__status=Status.PUBLISHED)
         .order_by()
@@ -359,12 +356,4 @@ def tag_counts_refresh(*, tag_ids: Iterable[int]) -> None:
         .annotate(n=Count("*"))
         .values("n")
     )
-    with transaction.atomic(savepoint=False):
-        list(
-            Tag.objects.select_for_update(no_key=True)
-            .filter(pk__in=ids)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        Tag.objects.filter(pk__in=ids).update(published_count=Coalesce(Subquery(published), 0))
-        bump_content_version()  # .update() sends no signal (botbeat/signals.py)
+    stored_count_refresh(model=Tag, ids=tag_ids, field="published_count", count=published)

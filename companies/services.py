@@ -4,12 +4,12 @@ published count that every write to an article's company or status keeps."""
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, OuterRef
 from django.utils import timezone
 
 from articles.models import Article, Status
 from botbeat.cache import bump_content_version
+from botbeat.counts import stored_count_refresh
 from companies.models import Company
 
 # What a merge copies from the duplicate when the company it is merged into has it blank.
@@ -54,9 +54,6 @@ def company_counts_refresh(*, company_ids: Iterable[int]) -> None:
     turns, and the second counts what the first committed. The article writers call it through
     articles.services, which explains the locking. An index-only range of article_company_feed
     per company."""
-    ids = sorted(set(company_ids))
-    if not ids:
-        return
     published = (
         Article.objects.filter(company=OuterRef("pk"), status=Status.PUBLISHED)
         .order_by()
@@ -64,12 +61,4 @@ def company_counts_refresh(*, company_ids: Iterable[int]) -> None:
         .annotate(n=Count("*"))
         .values("n")
     )
-    with transaction.atomic(savepoint=False):
-        list(
-            Company.objects.select_for_update(no_key=True)
-            .filter(pk__in=ids)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        Company.objects.filter(pk__in=ids).update(published_count=Coalesce(Subquery(published), 0))
-        bump_content_version()  # .update() sends no signal (botbeat/signals.py)
+    stored_count_refresh(model=Company, ids=company_ids, field="published_count", count=published)

@@ -592,3 +592,24 @@ def test_no_cache_is_told_to_keep_an_answer_past_a_scheduled_publication(api, se
         )
         assert 0 <= int(ages["s-maxage"]) <= 20
         assert 0 <= int(ages["max-age"]) <= 20
+
+
+def test_publishing_through_the_service_leaves_other_articles_details_cached(
+    api, django_assert_num_queries
+):
+    """The service recounts the tag's and company's stored counts: that must not empty the
+    cache (the lists showing those counts carry `feed`, which the publication purges)."""
+    from articles.services import article_publish
+
+    tag = TagFactory()
+    untouched = ArticleFactory()
+    draft = ArticleFactory(status=Status.DRAFT, tags=[tag])
+    api.get(f"{FEED}{untouched.slug}/")
+    assert api.get(f"/api/v1/tags/{tag.slug}/").status_code == 404
+
+    article_publish(article=draft)
+
+    with django_assert_num_queries(0):
+        assert api.get(f"{FEED}{untouched.slug}/").status_code == 200
+    assert api.get(f"/api/v1/tags/{tag.slug}/").json()["article_count"] == 1
+    assert draft.slug in feed_slugs(api)
