@@ -248,14 +248,13 @@ def article_detail_rows() -> "ArticleQuerySet":
 
 @prebuilt
 def article_list_rows() -> "ArticleQuerySet":
-    """Article.objects.list_rows(): the unfiltered feed's page (botbeat.prebuilt)."""
+    """Article.objects.list_rows(): the feed's page, its filters added (botbeat.prebuilt)."""
     return Article.objects.list_rows()
 
 
 @prebuilt
 def article_list_rows_newest() -> "ArticleQuerySet":
-    """Article.objects.list_rows(), newest first: the panels' pages (botbeat.prebuilt). Not
-    for the feed, whose filters must come before .values()."""
+    """Article.objects.list_rows(), newest first: the panels' pages (botbeat.prebuilt)."""
     return Article.objects.list_rows().order_by("-published_at", "-id")
 
 
