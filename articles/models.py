@@ -269,11 +269,6 @@ class ArticleQuerySet(models.QuerySet):
             return self.all()
         return self.published()
 
-    def with_comment_count(self) -> "ArticleQuerySet":
-        """Nothing now: `comment_count` is a column the comment services keep. Kept for the
-        callers written when it was a correlated count."""
-        return self
-
     def for_list(self) -> "ArticleQuerySet":
         """Everything a list item renders, in a fixed number of queries whatever the page size.
 

@@ -53,11 +53,6 @@ THREAD_COLUMNS = (
 
 
 class CommentQuerySet(models.QuerySet):
-    def with_reply_count(self) -> "CommentQuerySet":
-        """Nothing now: `reply_count` is a column the comment services keep. Kept for the
-        callers written when it was a correlated count."""
-        return self
-
     def visible_to(self, user) -> "CommentQuerySet":
         """Staff see every comment, of every article. Everyone else sees, on published articles,
         the visible comments and, in their place, the withheld ones (hidden or removed) that
@@ -76,21 +71,7 @@ class CommentQuerySet(models.QuerySet):
 
     def for_thread(self) -> "CommentQuerySet":
         """What a comment renders, in one query however many comments and authors."""
-        return self.select_related("article", "author__profile").only(
-            "id",
-            "article__slug",
-            "parent_id",
-            "depth",
-            "path",
-            "thread",
-            "body",
-            "status",
-            "created_at",
-            "edited_at",
-            "author__username",
-            "author__profile__display_name",
-            "reply_count",
-        )
+        return self.select_related("article", "author__profile").only(*THREAD_COLUMNS)
 
 
 class Comment(models.Model):

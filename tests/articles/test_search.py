@@ -10,6 +10,7 @@ from django.utils import timezone
 from articles import filters
 from articles.filters import SEARCH_RANKED_MAX, rank_query
 from articles.models import Status
+from tests.articles.pages import walk
 from tests.factories import ArticleFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,18 +26,6 @@ def postgres():
 
 def hours_ago(hours: float) -> dt.datetime:
     return timezone.now() - dt.timedelta(hours=hours)
-
-
-def walk(api, params) -> list[str]:
-    response = api.get(FEED, params)
-    seen = []
-    while True:
-        assert response.status_code == 200, response.content
-        body = response.json()
-        seen.extend(item["slug"] for item in body["results"])
-        if not body["next"]:
-            return seen
-        response = api.get(body["next"])
 
 
 @pytest.fixture

@@ -12,24 +12,12 @@ from hypothesis import strategies as st
 from articles import filters
 from articles.filters import TAG_FILTER_MAX_ITEMS
 from articles.models import Status
+from tests.articles.pages import walk
 from tests.factories import ArticleFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
 FEED = "/api/v1/articles/"
-
-
-def walk(api, params) -> list[str]:
-    """Every slug of the filtered feed, page after page."""
-    response = api.get(FEED, params)
-    seen = []
-    while True:
-        assert response.status_code == 200, response.content
-        body = response.json()
-        seen.extend(item["slug"] for item in body["results"])
-        if not body["next"]:
-            return seen
-        response = api.get(body["next"])
 
 
 @pytest.fixture
