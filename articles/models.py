@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from botbeat.counters import save_leaving
 from botbeat.prebuilt import prebuilt
+from botbeat.roles import sees_unpublished
 
 # How many characters of the summary a list item's excerpt is cut from.
 EXCERPT_SOURCE_LENGTH = 300
@@ -38,10 +39,6 @@ class Category(models.TextChoices):
 class Status(models.TextChoices):
     DRAFT = "draft", "Draft"
     PUBLISHED = "published", "Published"
-
-
-def is_staff(user) -> bool:
-    return user is not None and user.is_active and user.is_staff
 
 
 class StoredCountsModel(models.Model):
@@ -84,7 +81,7 @@ class TagQuerySet(models.QuerySet):
         articles carry are found in one pass over them (a NOT IN that PostgreSQL hashes once
         per query), whatever the number of tags: an EXISTS per tag costs that per tag.
         """
-        if is_staff(user):
+        if sees_unpublished(user):
             return self.all()
         only_scheduled = (
             ArticleTag.objects.filter(scheduled_q("article__"))
@@ -264,8 +261,8 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(published_q(now=now))
 
     def visible_to(self, user) -> "ArticleQuerySet":
-        """Staff see drafts and scheduled articles; everyone else only published ones."""
-        if is_staff(user):
+        """Editors see drafts and scheduled articles; everyone else only published ones."""
+        if sees_unpublished(user):
             return self.all()
         return self.published()
 

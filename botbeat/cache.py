@@ -54,6 +54,8 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.http import parse_etags
 
+from botbeat.roles import sees_more_than_public
+
 logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "content:generation"  # bumped to drop every entry at once
@@ -328,13 +330,6 @@ def is_anonymous(request) -> bool:
         "HTTP_AUTHORIZATION" not in request.META
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
     )
-
-
-def sees_more_than_public(user) -> bool:
-    """Whether `user`'s answers may differ from the public's (drafts, withheld comments)."""
-    from articles.models import is_staff
-
-    return user is not None and user.is_authenticated and is_staff(user)
 
 
 def credentials_user(request):

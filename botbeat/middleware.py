@@ -3,8 +3,8 @@
 from django.conf import settings
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from botbeat.cache import sees_more_than_public
 from botbeat.errors import problem_response
+from botbeat.roles import sees_more_than_public
 
 
 class RequestBodyLimitMiddleware:

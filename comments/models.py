@@ -4,9 +4,10 @@ from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 
-from articles.models import is_staff, published_q
+from articles.models import published_q
 from botbeat.counters import save_leaving
 from botbeat.prebuilt import prebuilt
+from botbeat.roles import moderates, sees_unpublished
 
 # Replies nest this deep at most (a top-level comment has depth 0). A reply to a comment at
 # this depth is attached to that comment's parent instead (comments.services.comment_create).
@@ -54,14 +55,14 @@ THREAD_COLUMNS = (
 
 class CommentQuerySet(models.QuerySet):
     def visible_to(self, user) -> "CommentQuerySet":
-        """Staff see every comment, of every article. Everyone else sees, on published articles,
-        the visible comments and, in their place, the withheld ones (hidden or removed) that
-        have visible replies beneath them; a withheld comment without any is gone."""
-        if is_staff(user):
-            return self.all()
-        return self.filter(
-            published_q("article__"), Q(status=Comment.Status.VISIBLE) | Q(reply_count__gt=0)
-        )
+        """The comments of the articles `user` may see (Editors: every article; everyone else:
+        the published ones). Moderators see every comment of those; everyone else the visible
+        comments and, in their place, the withheld ones (hidden or removed) that have visible
+        replies beneath them; a withheld comment without any is gone."""
+        comments = self if sees_unpublished(user) else self.filter(published_q("article__"))
+        if moderates(user):
+            return comments.all()
+        return comments.filter(Q(status=Comment.Status.VISIBLE) | Q(reply_count__gt=0))
 
     def thread_rows(self) -> "CommentQuerySet":
         """What a comment in a thread shows, as plain rows (`.values()`, THREAD_COLUMNS) with

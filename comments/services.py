@@ -21,7 +21,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework import exceptions, serializers
 
-from articles.models import Article, is_staff
+from articles.models import Article
+from botbeat.roles import moderates
 from botbeat.text import is_visible_text, refuse_control_characters
 from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, Comment, ancestor_ids, thread_place
 
@@ -146,15 +147,17 @@ def _locked(comment: Comment) -> Comment:
 def _require_author(comment: Comment, user: AbstractBaseUser, verb: str) -> None:
     if comment.author_id == user.pk:
         return
-    hint = " Staff hide comments instead (PATCH `status`)." if is_staff(user) else ""
+    hint = " Moderators hide comments instead (PATCH `status`)." if moderates(user) else ""
     raise exceptions.PermissionDenied(
         f"Only its author may {verb} a comment.{hint}", code="not_author"
     )
 
 
 def _require_moderator(user: AbstractBaseUser) -> None:
-    if not is_staff(user):
-        raise exceptions.PermissionDenied("Only staff moderate comments.", code="not_moderator")
+    if not moderates(user):
+        raise exceptions.PermissionDenied(
+            "Only moderators moderate comments.", code="not_moderator"
+        )
 
 
 def _refuse_removed(comment: Comment) -> None:

@@ -22,13 +22,14 @@ from accounts.schema import (
 )
 from accounts.throttles import CommentEditRateThrottle, CommentPostRateThrottle
 from accounts.views import StrictQueryParamsOnWritesMixin
-from articles.models import Article, is_staff
+from articles.models import Article
 from botbeat.api import PROBLEM_400, PROBLEM_404, StrictFilterBackend
 from botbeat.api import problem_response as problem
 from botbeat.cache import article_key, tag_answer
 from botbeat.conditional import RespondMixin, respond
 from botbeat.pagination import Keyset
 from botbeat.renderers import FastJSONRenderer
+from botbeat.roles import moderates
 from comments.filters import CommentFilter, CommentOrdering
 from comments.models import MAX_DEPTH, Comment, comment_thread_rows
 from comments.moderation import HIDDEN_MESSAGE, RESTORED_MESSAGE, record_moderation
@@ -118,7 +119,7 @@ LOCATION = OpenApiParameter(
 
 
 def thread_context(request) -> dict:
-    return {"request": request, "show_withheld": is_staff(request.user)}
+    return {"request": request, "show_withheld": moderates(request.user)}
 
 
 @extend_schema_view(

@@ -4,6 +4,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from articles.models import StoredCountsModel
+from botbeat.roles import sees_unpublished
 
 
 class CompanyQuerySet(models.QuerySet):
@@ -14,9 +15,9 @@ class CompanyQuerySet(models.QuerySet):
         `published_count` (scheduled articles included) rules most out for free; the EXISTS is
         one probe of the article_company_feed index.
         """
-        from articles.models import Article, is_staff
+        from articles.models import Article
 
-        if is_staff(user):
+        if sees_unpublished(user):
             return self.all()
         return self.filter(
             Q(published_count__gt=0)

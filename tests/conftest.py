@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import NewsroomFactory, UserFactory
 
 
 @pytest.fixture
@@ -12,8 +12,10 @@ def api():
 
 @pytest.fixture
 def staff_api(db):
+    """An API client signed in as staff with both roles (Editor and Moderator): it sees drafts
+    and withheld comments, and moderates."""
     client = APIClient()
-    client.force_authenticate(StaffFactory())
+    client.force_authenticate(NewsroomFactory())
     return client
 
 

@@ -1,9 +1,12 @@
 """factory_boy factories shared by every test module."""
 
 import datetime as dt
+import importlib
 
 import factory
+from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.models import Profile
@@ -25,8 +28,58 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class StaffFactory(UserFactory):
+    """A staff account with no role: it may sign in to the admin, and sees what the public
+    sees (botbeat.roles)."""
+
     username = factory.Sequence(lambda n: f"staff{n}")
     is_staff = True
+
+
+def role_groups() -> dict[str, Group]:
+    """The Editors and Moderators groups as their migration makes them. Made again here: a
+    transactional test (live_server) empties every table when it ends, migrations' data too."""
+    roles = importlib.import_module("articles.migrations.0002_roles")
+    if Group.objects.filter(name__in=roles.ROLES).count() < len(roles.ROLES):
+        roles.roles_sync(apps, None)
+    return {name: Group.objects.get(name=name) for name in roles.ROLES}
+
+
+class EditorFactory(StaffFactory):
+    class Meta:
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"editor{n}")
+
+    @factory.post_generation
+    def groups(user, create, extracted, **kwargs):
+        if create:
+            user.groups.add(role_groups()["Editors"])
+
+
+class ModeratorFactory(StaffFactory):
+    class Meta:
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"moderator{n}")
+
+    @factory.post_generation
+    def groups(user, create, extracted, **kwargs):
+        if create:
+            user.groups.add(role_groups()["Moderators"])
+
+
+class NewsroomFactory(StaffFactory):
+    class Meta:
+        skip_postgeneration_save = True
+
+    """Staff with both roles: an Editor who also moderates."""
+
+    username = factory.Sequence(lambda n: f"newsroom{n}")
+
+    @factory.post_generation
+    def groups(user, create, extracted, **kwargs):
+        if create:
+            user.groups.add(*role_groups().values())
 
 
 class CompanyFactory(factory.django.DjangoModelFactory):

@@ -16,6 +16,8 @@ from tests.factories import (
     ArticleFactory,
     CommentFactory,
     CompanyFactory,
+    EditorFactory,
+    ModeratorFactory,
     StaffFactory,
     TagFactory,
 )
@@ -207,7 +209,7 @@ def test_a_new_and_a_hidden_comment_change_the_counts_at_once(api):
     assert api.get(detail).json()["comment_count"] == 1
     assert api.get(FEED).json()["results"][0]["comment_count"] == 1
 
-    comment_hide(comment=comment, moderator=StaffFactory())
+    comment_hide(comment=comment, moderator=ModeratorFactory())
 
     assert api.get(detail).json()["comment_count"] == 0
     assert api.get(FEED).json()["results"][0]["comment_count"] == 0
@@ -228,12 +230,12 @@ def test_requests_with_a_token_bypass_the_cache(api, bearer_api):
     draft = ArticleFactory(status=Status.DRAFT)
     assert feed_slugs(api) == []
 
-    assert draft.slug in feed_slugs(bearer_api(StaffFactory()))
+    assert draft.slug in feed_slugs(bearer_api(EditorFactory()))
 
 
 def test_a_session_cookie_bypasses_the_cache(client):
     ArticleFactory(status=Status.DRAFT)
-    client.force_login(StaffFactory())
+    client.force_login(EditorFactory())
 
     response = client.get(FEED)
 
@@ -424,7 +426,7 @@ def test_surrogate_keys_are_named_without_the_response_cache_too(api, settings):
 def test_what_staff_see_is_private_and_names_no_keys(bearer_api):
     ArticleFactory()
 
-    response = bearer_api(StaffFactory()).get(FEED)
+    response = bearer_api(EditorFactory()).get(FEED)
 
     assert "private" in response["Cache-Control"]
     assert "Surrogate-Key" not in response
@@ -478,24 +480,34 @@ def test_credentials_that_name_nobody_are_answered_from_the_cache(
     assert first.content == again.content == public.content
 
 
-def test_a_reader_made_staff_sees_drafts_at_once(bearer_api):
-    from tests.factories import UserFactory
+def test_a_reader_made_editor_sees_drafts_at_once(bearer_api):
+    from tests.factories import UserFactory, role_groups
 
     user = UserFactory()
     reader = bearer_api(user)
     draft = ArticleFactory(status=Status.DRAFT)
     assert draft.slug not in [i["slug"] for i in reader.get(FEED).json()["results"]]
 
-    user.is_staff = True
-    user.save()
+    user.groups.add(role_groups()["Editors"])
 
     assert draft.slug in [i["slug"] for i in reader.get(FEED).json()["results"]]
+
+
+def test_staff_without_a_role_get_the_publics_answer_from_the_cache(api, bearer_api):
+    """is_staff alone grants nothing: the answer is the public's, bytes and headers."""
+    ArticleFactory(status=Status.DRAFT)
+    public = api.get(FEED)
+    staff = bearer_api(StaffFactory()).get(FEED)
+
+    assert staff.content == public.content
+    assert staff["Cache-Control"] == public["Cache-Control"]
+    assert "private" not in staff["Cache-Control"]
 
 
 def test_a_session_of_staff_is_not_served_the_publics_answer(api, client):
     ArticleFactory(status=Status.DRAFT)
     assert api.get(FEED).json()["results"] == []
-    client.force_login(StaffFactory())
+    client.force_login(EditorFactory())
 
     assert len(client.get(FEED).json()["results"]) == 1
 

@@ -16,6 +16,7 @@ from tests.factories import (
     ArticleFactory,
     CommentFactory,
     CompanyFactory,
+    ModeratorFactory,
     StaffFactory,
     TagFactory,
     UserFactory,
@@ -119,7 +120,7 @@ def test_company_merge_moves_articles_and_keeps_the_targets_own_fields():
 
 
 def test_comments_hide_and_restore_report_what_they_did():
-    moderator = StaffFactory()
+    moderator = ModeratorFactory()
     visible, hidden = CommentFactory(), CommentFactory(status=Comment.Status.HIDDEN)
     removed = CommentFactory(status=Comment.Status.REMOVED)
 

@@ -22,7 +22,7 @@ from comments.services import (
     comment_restore,
 )
 from tests.comments.conftest import comment_count
-from tests.factories import ArticleFactory, StaffFactory, UserFactory
+from tests.factories import ArticleFactory, ModeratorFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def reply_count(comment) -> int:
 
 
 def test_every_service_keeps_the_counts_exact():
-    article, reader, moderator = ArticleFactory(), UserFactory(), StaffFactory()
+    article, reader, moderator = ArticleFactory(), UserFactory(), ModeratorFactory()
     root = comment_create(article=article, author=reader, body="root")
     chain = [root]
     for depth in range(1, MAX_DEPTH + 1):
@@ -94,7 +94,7 @@ def test_counts_stay_exact_while_readers_post_and_moderators_hide_at_once():
     those comments (one by one and in bulk): every count is exact at the end."""
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite serialises writers")
-    article, moderator = ArticleFactory(), StaffFactory()
+    article, moderator = ArticleFactory(), ModeratorFactory()
     readers = [UserFactory() for _ in range(THREADS)]
     root = comment_create(article=article, author=readers[0], body="root")
     middle = comment_create(article=article, author=readers[0], body="middle", parent=root)

@@ -6,8 +6,8 @@ from comments.models import Comment
 from tests.comments.conftest import comment_count, comment_url, snapshot, thread_url
 from tests.factories import (
     ArticleFactory,
+    ModeratorFactory,
     ProfileFactory,
-    StaffFactory,
     ThreadedCommentFactory,
     UserFactory,
 )
@@ -27,7 +27,7 @@ def world(db, bearer_api):
         "anonymous": APIClient(),
         "author": bearer_api(author),
         "another user": bearer_api(UserFactory()),
-        "staff": bearer_api(StaffFactory()),
+        "staff": bearer_api(ModeratorFactory()),
     }
     return {"article": article, "comment": comment, "hidden": hidden, "clients": clients}
 
@@ -225,7 +225,7 @@ def test_moderation_through_the_api_is_on_the_record(world):
 
 
 def test_staff_may_edit_and_hide_their_own_comment_at_once(world, bearer_api):
-    moderator = StaffFactory()
+    moderator = ModeratorFactory()
     own = ThreadedCommentFactory(article=world["article"], author=moderator)
 
     response = bearer_api(moderator).patch(

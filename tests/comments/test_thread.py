@@ -287,16 +287,17 @@ def test_the_thread_costs_two_queries_whatever_its_size(api, django_assert_num_q
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("size", [1, 30])
-def test_the_staff_thread_costs_three_queries_whatever_its_size(
+def test_the_moderators_thread_costs_four_queries_whatever_its_size(
     bearer_api, django_assert_num_queries, size
 ):
-    from tests.factories import StaffFactory
+    from tests.factories import NewsroomFactory
 
-    client = bearer_api(StaffFactory())
+    client = bearer_api(NewsroomFactory())
     article = ArticleFactory()
     build_thread(article, size)
 
-    with django_assert_num_queries(3):  # the token and its user, the article, the page
+    # The token and its user, their roles (botbeat.roles), the article, the page.
+    with django_assert_num_queries(4):
         response = client.get(thread_url(article))
 
     assert len(response.json()["results"]) == size

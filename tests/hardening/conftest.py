@@ -3,8 +3,9 @@
 `build_world()` loads the seed page's seven articles and adds, with markers that must never show
 up where they should not:
 - a draft (of a company and with a tag that no published article has) and a scheduled article;
-- two readers (alice, bob), a staff member and carol (who signs out), each with an API token:
-  a fixed one (TOKENS), so that requests can be written before the world exists;
+- two readers (alice, bob), carol (who signs out), and the staff: one with no role (`staff`),
+  an Editor, a Moderator and a superuser, each with an API token: a fixed one (TOKENS), so that
+  requests can be written before the world exists;
 - on the seed article: visible comments and replies, a hidden comment without replies (gone for
   the public), a hidden comment with a visible reply (its place kept, its body and author null),
   a comment its author removed; and a comment on the draft.
@@ -29,6 +30,8 @@ from comments.models import Comment
 from tests.factories import (
     ArticleFactory,
     CompanyFactory,
+    EditorFactory,
+    ModeratorFactory,
     ProfileFactory,
     StaffFactory,
     TagFactory,
@@ -50,25 +53,26 @@ HIDDEN_BODY = "SECRET-HIDDEN-BODY"
 HIDDEN_WITH_REPLY_BODY = "SECRET-HIDDEN-PARENT-BODY"
 REMOVED_BODY = "SECRET-REMOVED-BODY"
 DRAFT_COMMENT_BODY = "SECRET-COMMENT-ON-DRAFT"
-PUBLIC_ONLY_TO_STAFF = (
+# What only Editors (and superusers) may see: the unpublished articles and what they carry.
+UNPUBLISHED_MARKERS = (
     DRAFT_SLUG,
     DRAFT_TITLE,
     SCHEDULED_SLUG,
     SCHEDULED_TITLE,
     HIDDEN_COMPANY_SLUG,
     HIDDEN_TAG_SLUG,
-    HIDDEN_BODY,
-    HIDDEN_WITH_REPLY_BODY,
-    REMOVED_BODY,
     DRAFT_COMMENT_BODY,
 )
+# What only Moderators (and superusers) may see: the withheld comments' bodies.
+WITHHELD_MARKERS = (HIDDEN_BODY, HIDDEN_WITH_REPLY_BODY, REMOVED_BODY)
+MARKERS = UNPUBLISHED_MARKERS + WITHHELD_MARKERS
 
 
 # Each user's API token: knox's shape (64 hex characters), fixed so that a test can build its
 # requests first (schemathesis generates them at collection).
 TOKENS = {
     name: hashlib.sha256(f"botbeat-hardening-{name}".encode()).hexdigest()
-    for name in ("alice", "bob", "staff", "carol")
+    for name in ("alice", "bob", "staff", "editor", "moderator", "superuser", "carol")
 }
 
 
@@ -92,6 +96,9 @@ class World:
     alice: object
     bob: object
     staff: object
+    editor: object
+    moderator: object
+    superuser: object
     carol: object
     comments: dict[str, Comment] = field(default_factory=dict)
 
@@ -119,10 +126,17 @@ def build_world() -> World:
     )
     alice = ProfileFactory(user__username="alice", display_name="Alice A.").user
     bob = ProfileFactory(user__username="bob", display_name="Bob B.").user
-    staff = StaffFactory(username="editor")
-    carol = ProfileFactory(user__username="carol").user
     world = World(
-        seed=seed, draft=draft, scheduled=scheduled, alice=alice, bob=bob, staff=staff, carol=carol
+        seed=seed,
+        draft=draft,
+        scheduled=scheduled,
+        alice=alice,
+        bob=bob,
+        staff=StaffFactory(username="staff"),
+        editor=EditorFactory(username="editor"),
+        moderator=ModeratorFactory(username="moderator"),
+        superuser=StaffFactory(username="superuser", is_superuser=True),
+        carol=ProfileFactory(user__username="carol").user,
     )
     for name in TOKENS:
         install_token(getattr(world, name), TOKENS[name])
