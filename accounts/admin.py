@@ -4,9 +4,9 @@ hides what they wrote (comments.moderation.user_deactivate)."""
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from rest_framework.exceptions import APIException
 
 from accounts.models import Profile
+from botbeat.services import ServiceError
 from comments.moderation import user_deactivate
 
 User = get_user_model()
@@ -33,9 +33,9 @@ class UserAdmin(DjangoUserAdmin):
         if change and "is_active" in form.changed_data and not obj.is_active:
             try:
                 hidden = user_deactivate(user=obj, by=request.user)
-            except APIException as error:
+            except ServiceError as error:
                 obj.is_active = True
-                self.message_user(request, f"Not deactivated: {error.detail}", messages.ERROR)
+                self.message_user(request, f"Not deactivated: {error.message}", messages.ERROR)
             else:
                 self.message_user(
                     request, f"Deactivated; {hidden} of their comments hidden.", messages.SUCCESS
@@ -51,9 +51,9 @@ class UserAdmin(DjangoUserAdmin):
         for user in queryset:
             try:
                 hidden += user_deactivate(user=user, by=request.user)
-            except APIException as error:
+            except ServiceError as error:
                 self.message_user(
-                    request, f"Not deactivated: {user}: {error.detail}", messages.WARNING
+                    request, f"Not deactivated: {user}: {error.message}", messages.WARNING
                 )
             else:
                 deactivated += 1

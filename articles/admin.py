@@ -11,7 +11,6 @@ import copy
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import (
@@ -258,9 +257,9 @@ class MergeForm(forms.Form):
 
 class MergeActionMixin:
     """An admin action that merges the selected duplicates into one target, chosen on a
-    confirmation page, through `merge_service(source=..., target=...)` (which moves every
-    article's link and deletes the source), all in one transaction. Each merge is recorded:
-    the source's deletion and, on the target, what it absorbed.
+    confirmation page, through `merge_service(source=..., target=..., by=...)` (which moves every
+    article's link and deletes the source), all in one transaction. The service records each
+    merge: the source's deletion and, on the target, what it absorbed.
 
     Set `merge_service` and `merge_target_field`: a relation to the model whose autocomplete
     view lists the targets (e.g. Article.tags for tags).
@@ -287,15 +286,7 @@ class MergeActionMixin:
             moved = 0
             with transaction.atomic():
                 for source in sources:
-                    self.log_deletions(request, [source])
-                    carried = self.merge_service(source=source, target=target)
-                    moved += carried
-                    self.log_change(
-                        request,
-                        target,
-                        f"Merged {opts.verbose_name} “{source}” ({source.slug}) into this one: "
-                        f"{carried} articles.",
-                    )
+                    moved += self.merge_service(source=source, target=target, by=request.user)
             self.message_user(
                 request,
                 f"Merged {len(sources)} "
@@ -636,9 +627,9 @@ class ArticleAdmin(NewsroomAdmin):
             super().save_model(request, obj, form, change)
             counted.add(obj.pk)
         if wanted == Status.PUBLISHED:
-            saved = article_publish(article=obj, at=obj.published_at)
+            saved = article_publish(article=obj, at=obj.published_at, by=request.user)
         else:
-            saved = article_unpublish(article=obj)
+            saved = article_unpublish(article=obj, by=request.user)
         obj.status, obj.published_at = saved.status, saved.published_at
 
     def save_related(self, request, form, formsets, change):
@@ -671,23 +662,16 @@ class ArticleAdmin(NewsroomAdmin):
         self._publication(request, queryset, "draft", article_unpublish)
 
     def _publication(self, request, queryset, wanted: str, service) -> None:
-        """Each article through `service`; each one changed recorded in the admin's log."""
+        """Each article through `service`, which records each one it changes."""
         changed, unchanged = [], 0
         with transaction.atomic():
             for article in queryset:
                 before = article_state(article)
-                article = service(article=article)
+                article = service(article=article, by=request.user)
                 if article_state(article) == before:
                     unchanged += 1
                 else:
                     changed.append(article)
-            if changed:
-                LogEntry.objects.log_actions(
-                    user_id=request.user.pk,
-                    queryset=changed,
-                    action_flag=CHANGE,
-                    change_message="Published now." if wanted == "published" else "Unpublished.",
-                )
         verb = "Published" if wanted == "published" else "Unpublished"
         text = f"{verb} {len(changed)} article{'s' if len(changed) != 1 else ''}."
         if unchanged:

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Literal, Required, TypedDict
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
 from django.db.models import Count, OuterRef, StringAgg, Subquery, Value
@@ -16,6 +17,7 @@ from articles.filters import SEARCH_CONFIG
 from articles.models import Article, ArticleTag, Status, Tag, Takeaway
 from botbeat.cache import bump_content_version
 from botbeat.counts import stored_count_refresh
+from botbeat.services import Invalid, audit, merge_audit
 from companies.models import Company
 from companies.services import company_counts_refresh
 
@@ -196,15 +198,18 @@ def _takeaways_create(*, article: Article, texts: Sequence[str]) -> None:
 
 
 @transaction.atomic
-def article_publish(*, article: Article, at: dt.datetime | None = None) -> Article:
+def article_publish(
+    *, article: Article, by: AbstractBaseUser | None, at: dt.datetime | None = None
+) -> Article:
     """Publish `article` now, or at `at` (a future `at` schedules it); returns it, reloaded.
+    `by` did it: the admin's log records it (botbeat.services.audit; None: the system).
 
     Without `at`, a draft or a scheduled article goes live now, and one already live keeps its
     publication time: that time is part of its public record, and "publish now" twice must not
-    move it. Writes nothing when nothing changes.
+    move it. Writes and records nothing when nothing changes.
     """
     if at is not None and timezone.is_naive(at):
-        raise ValueError("article_publish needs an aware datetime.")
+        raise Invalid("A publication time needs a time zone.", code="naive", field="published_at")
     article = Article.objects.select_for_update().defer("search_vector").get(pk=article.pk)
     now = timezone.now()
     if at is None:
@@ -218,14 +223,18 @@ def article_publish(*, article: Article, at: dt.datetime | None = None) -> Artic
     article.published_at = at
     article.save(update_fields=["status", "published_at", "updated_at"])
     article_counts_refresh(article_ids=[article.pk], before=before)
+    when = "now" if at == now else f"for {at.isoformat()}" if at > now else f"at {at.isoformat()}"
+    audit(by=by, objects=[article], message=f"Published {when}.")
     return article
 
 
 @transaction.atomic
-def article_unpublish(*, article: Article) -> Article:
-    """Take `article` back to draft (live or scheduled alike); returns it, reloaded.
+def article_unpublish(*, article: Article, by: AbstractBaseUser | None) -> Article:
+    """Take `article` back to draft (live or scheduled alike); returns it, reloaded. `by` did
+    it, on the record.
 
-    `published_at` stays: a draft carries the time it is planned for. Idempotent.
+    `published_at` stays: a draft carries the time it is planned for. Idempotent: unpublishing
+    a draft writes and records nothing.
     """
     article = Article.objects.select_for_update().defer("search_vector").get(pk=article.pk)
     if article.status != Status.DRAFT:
@@ -233,6 +242,7 @@ def article_unpublish(*, article: Article) -> Article:
         article.status = Status.DRAFT
         article.save(update_fields=["status", "updated_at"])
         article_counts_refresh(article_ids=[article.pk], before=before)
+        audit(by=by, objects=[article], message="Unpublished.")
     return article
 
 
@@ -243,16 +253,17 @@ def article_tags_set(*, article: Article, tags: Iterable[Tag]) -> None:
 
 
 @transaction.atomic
-def tag_merge(*, source: Tag, target: Tag) -> int:
+def tag_merge(*, source: Tag, target: Tag, by: AbstractBaseUser | None) -> int:
     """Merge the duplicate tag `source` into `target`: every article of `source` ends up with
-    `target`, then `source` is deleted. Returns how many articles `source` carried.
+    `target`, then `source` is deleted. Returns how many articles `source` carried. `by` did
+    it: the admin's log records the source's deletion and, on the target, what it absorbed.
 
     An article that has both keeps its single link to `target` (the (article, tag) pair is
     unique): its link to `source` is dropped rather than moved. The articles whose tags
     changed get a new `updated_at`. Tags do not feed the search vector: nothing to refresh.
     """
     if source.pk == target.pk:
-        raise ValueError("A tag cannot be merged into itself.")
+        raise Invalid("A tag cannot be merged into itself.", code="same_tag", field="target")
     # Lock both tags, in id order (two merges of the same pair cannot deadlock): this also makes
     # anyone linking an article to either of them wait for the merge (the link's foreign key).
     # Tags before articles, against the order the counts' writers lock in (see "The published
@@ -264,6 +275,7 @@ def tag_merge(*, source: Tag, target: Tag) -> int:
     Article.objects.filter(pk__in=links.values("article")).update(updated_at=timezone.now())
     links.filter(article__in=ArticleTag.objects.filter(tag=target).values("article")).delete()
     links.update(tag=target)
+    merge_audit(by=by, source=source, target=target, carried=carried)
     Tag.objects.filter(pk=source.pk).delete()
     tag_counts_refresh(tag_ids=[target.pk])
     bump_content_version()  # the updates above send no signal (botbeat/signals.py)

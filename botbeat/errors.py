@@ -24,8 +24,11 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from psycopg import errors as pg_errors
 from rest_framework import exceptions
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
+
+from botbeat.services import ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +113,17 @@ def outage_problem(code: str, detail: str, instance: str) -> dict:
     return problem(503, code=code, detail=detail, instance=instance)
 
 
+def service_error_as_api_exception(error: ServiceError) -> exceptions.APIException:
+    """A service's refusal (botbeat.services) as the DRF exception of its status: a 400 names
+    its field, when it has one."""
+    if error.status == 400:
+        detail = ErrorDetail(error.message, code=error.code)
+        return exceptions.ValidationError({error.field: [detail]} if error.field else [detail])
+    exc = exceptions.APIException(error.message, code=error.code)
+    exc.status_code = error.status
+    return exc
+
+
 def exception_handler(exc, context):
     """DRF's exception handler, answering every error as a problem document."""
     request = context.get("request")
@@ -125,7 +139,9 @@ def exception_handler(exc, context):
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             content_type=PROBLEM_CONTENT_TYPE,
         )
-    if isinstance(exc, Http404):
+    if isinstance(exc, ServiceError):
+        exc = service_error_as_api_exception(exc)
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()

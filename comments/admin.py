@@ -16,13 +16,11 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
-from rest_framework.exceptions import APIException
 
 from articles.admin import AutocompleteFilter, NewsroomAdmin, state_badge
+from botbeat.services import ServiceError
 from comments.models import Comment
 from comments.moderation import (
-    HIDDEN_MESSAGE,
-    RESTORED_MESSAGE,
     comments_hide,
     comments_restore,
     may_deactivate,
@@ -204,15 +202,12 @@ class CommentAdmin(NewsroomAdmin):
         service = comment_hide if obj.status == Comment.Status.HIDDEN else comment_restore
         try:
             service(comment=obj, moderator=request.user)
-        except APIException as error:  # removed by its author since the form was opened
-            self.message_user(request, str(error.detail), messages.ERROR)
+        except ServiceError as error:  # removed by its author since the form was opened
+            self.message_user(request, error.message, messages.ERROR)
 
-    def construct_change_message(self, request, form, formsets, add=False):
-        # The record of the change, in the admin's log: what the moderator did, in words.
-        if "status" in form.changed_data:
-            hidden = form.cleaned_data["status"] == Comment.Status.HIDDEN
-            return HIDDEN_MESSAGE if hidden else RESTORED_MESSAGE
-        return super().construct_change_message(request, form, formsets, add)
+    def log_change(self, request, obj, message):
+        """Nothing: the only change this form makes is a moderation, which its service records
+        (comments.services), and only when it happened."""
 
     # Actions
 
@@ -263,8 +258,8 @@ class CommentAdmin(NewsroomAdmin):
         for author in authors:
             try:
                 hidden += user_deactivate(user=author, by=request.user)
-            except APIException as error:
-                refused.append(f"{author.get_username()}: {error.detail}")
+            except ServiceError as error:
+                refused.append(f"{author.get_username()}: {error.message}")
             else:
                 deactivated.append(author.get_username())
         if deactivated:

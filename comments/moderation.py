@@ -1,33 +1,31 @@
-"""Moderation as the staff's tools do it: the comment services, plus a record of each action.
+"""Moderation of many comments at once: the admin's bulk actions, and a reader's deactivation.
 
-comments.services holds the rules for one comment (who may hide or restore it, and that a
-comment its author removed stays removed). These functions apply them to many comments, or to
-everything a reader wrote, and record every change in Django's admin log (LogEntry: who, when,
-what), which the admin shows as each comment's and each user's history.
+comments.services holds the rules for one comment (who may hide or restore it, that a comment
+its author removed stays removed) and records each change in the admin's log. These functions
+apply them to many comments, or to everything a reader wrote; a deactivation is recorded too,
+on the user, in the same transaction (botbeat.services.audit).
 """
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from knox.models import AuthToken
-from rest_framework import exceptions
 
 from accounts.services import auth_token_revoke
 from articles.models import Article
+from botbeat.services import Forbidden, audit
 from comments.models import Comment
-from comments.services import comment_hide, comment_restore
+from comments.services import HIDDEN_MESSAGE, comment_hide, comment_restore
 
 # Granted to the Moderators group (articles/migrations/0002_roles.py): deactivating a reader
 # from the moderation queue. auth.change_user would do too, but it lets its holder edit any
 # account, staff and superusers included.
 DEACTIVATE_PERMISSION = "comments.deactivate_commenter"
 
-HIDDEN_MESSAGE = "Hidden by a moderator."
-RESTORED_MESSAGE = "Restored by a moderator."
 HIDDEN_WITH_AUTHOR_MESSAGE = "Hidden: its author was deactivated."
 
 
@@ -40,23 +38,12 @@ class ModerationResult:
     refused: int = 0  # removed by their authors: nobody moderates those
 
 
-def record_moderation(
-    *, moderator: AbstractBaseUser, comments: list[Comment], message: str
-) -> None:
-    """Write each comment's moderation into the admin's log (who, when, what): the admin's
-    actions and the API's PATCH alike."""
-    if comments:
-        LogEntry.objects.log_actions(
-            user_id=moderator.pk, queryset=comments, action_flag=CHANGE, change_message=message
-        )
-
-
 # Rows locked by one query, this many at a time.
 LOCK_BATCH = 500
 
 
-def _moderate(*, service, comments, moderator, wanted: str, message: str) -> ModerationResult:
-    """Run `service` on each comment not yet `wanted`, and record those it changed."""
+def _moderate(*, service, comments, moderator, wanted: str) -> ModerationResult:
+    """Run `service` on each comment not yet `wanted` (it records each one it changes)."""
     result = ModerationResult()
     comments = list(comments)
     # The comments' articles first, all of them, in one order: every comment write locks its
@@ -84,7 +71,6 @@ def _moderate(*, service, comments, moderator, wanted: str, message: str) -> Mod
                 result.refused += 1  # its author's: the service would refuse it
             elif status is not None:  # (None: gone meanwhile)
                 result.changed.append(service(comment=comment, moderator=moderator))
-    record_moderation(moderator=moderator, comments=result.changed, message=message)
     return result
 
 
@@ -98,11 +84,10 @@ def comments_hide(
     counted, as comment_hide refuses them.
     """
     return _moderate(
-        service=comment_hide,
+        service=functools.partial(comment_hide, message=message),
         comments=comments,
         moderator=moderator,
         wanted=Comment.Status.HIDDEN,
-        message=message,
     )
 
 
@@ -116,7 +101,6 @@ def comments_restore(
         comments=comments,
         moderator=moderator,
         wanted=Comment.Status.VISIBLE,
-        message=RESTORED_MESSAGE,
     )
 
 
@@ -139,14 +123,12 @@ def user_deactivate(*, user: AbstractBaseUser, by: AbstractBaseUser) -> int:
     written since, if anything.
     """
     if user.pk == by.pk:
-        raise exceptions.PermissionDenied("You cannot deactivate yourself.", code="self")
+        raise Forbidden("You cannot deactivate yourself.", code="self")
     if not may_deactivate(by):
-        raise exceptions.PermissionDenied("Only moderators deactivate users.", code="not_moderator")
+        raise Forbidden("Only moderators deactivate users.", code="not_moderator")
     user = get_user_model().objects.select_for_update().get(pk=user.pk)
     if (user.is_staff or user.is_superuser) and not by.has_perm("auth.change_user"):
-        raise exceptions.PermissionDenied(
-            "Only those who administer users deactivate staff.", code="staff_user"
-        )
+        raise Forbidden("Only those who administer users deactivate staff.", code="staff_user")
     if user.is_active:
         user.is_active = False
         user.save(update_fields=["is_active"])
@@ -161,10 +143,5 @@ def user_deactivate(*, user: AbstractBaseUser, by: AbstractBaseUser) -> int:
     hidden = comments_hide(
         comments=visible, moderator=by, message=HIDDEN_WITH_AUTHOR_MESSAGE
     ).changed
-    LogEntry.objects.log_actions(
-        user_id=by.pk,
-        queryset=[user],
-        action_flag=CHANGE,
-        change_message=f"Deactivated; {len(hidden)} of their comments hidden.",
-    )
+    audit(by=by, objects=[user], message=f"Deactivated; {len(hidden)} of their comments hidden.")
     return len(hidden)

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from accounts.models import display_name_of
 from botbeat.renderers import iso_datetime
+from botbeat.services import Invalid
 from botbeat.text import NO_CONTROL_CHARACTERS_IN_TEXT, StrictCharField
 from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, Comment
 from comments.services import body_clean
@@ -12,6 +13,14 @@ MODERATION_STATUS_CHOICES = [
     (Comment.Status.VISIBLE.value, "Visible (restore a hidden comment)"),
     (Comment.Status.HIDDEN.value, "Hidden by a moderator"),
 ]
+
+
+def body_field_clean(value: str) -> str:
+    """comments.services.body_clean, as a serializer field's validation."""
+    try:
+        return body_clean(value)
+    except Invalid as error:
+        raise serializers.ValidationError(error.message, code=error.code) from None
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -171,7 +180,7 @@ class CommentCreateSerializer(serializers.Serializer):
     )
 
     def validate_body(self, value: str) -> str:
-        return body_clean(value)
+        return body_field_clean(value)
 
     def validate_parent(self, value: int | None) -> Comment | None:
         """The parent comment itself; whether it may take this reply is comment_create's call."""
@@ -197,7 +206,7 @@ class CommentUpdateSerializer(serializers.Serializer):
     )
 
     def validate_body(self, value: str) -> str:
-        return body_clean(value)
+        return body_field_clean(value)
 
     def validate(self, attrs):
         if not attrs:

@@ -1,14 +1,15 @@
 """Writes on comments: each is one transaction and checks who may do it.
 
-They raise DRF's exceptions, which the API answers as problem documents (botbeat.errors):
-ValidationError (400, naming the field), PermissionDenied (403, with a specific `code`) and
-NotFound (404). Another caller (the admin) catches `rest_framework.exceptions.APIException`.
+They raise botbeat.services' errors, which the API answers as problem documents
+(botbeat.errors) and the admin as messages: Invalid (400, naming the field), Forbidden (403,
+with a specific `code`) and NotFound (404). A moderation (hide, restore) writes its entry in the
+admin's log itself, in its transaction, naming who did it: callers log nothing.
 
 Who may do what:
 - any signed-in reader posts and replies on a published article whose comments are open;
 - a comment's author edits its body (while it is visible) and deletes it (status `removed`,
   for good: nobody restores it);
-- staff hide any comment (status `hidden`) and restore a hidden one.
+- Moderators (botbeat.roles) hide any comment (status `hidden`) and restore a hidden one.
 """
 
 from collections import Counter
@@ -19,10 +20,11 @@ from django.db import transaction
 from django.db.models import Count, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 
 from articles.models import Article
 from botbeat.roles import moderates
+from botbeat.services import Forbidden, Invalid, NotFound, audit
 from botbeat.text import is_visible_text, refuse_control_characters
 from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, Comment, ancestor_ids, thread_place
 
@@ -30,29 +32,28 @@ from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, Comment, ancestor_ids, t
 def body_clean(body: str) -> str:
     """A comment body as stored: plain text with `\\n` newlines, trimmed, visible, at most
     BODY_MAX_LENGTH characters. It is never interpreted (no HTML, no Markdown): clients escape
-    it. Raises a ValidationError without a field; callers name it."""
+    it. Raises Invalid naming the field `body`."""
     if not isinstance(body, str):
-        raise serializers.ValidationError("Not a valid string.", code="invalid")
+        raise Invalid("Not a valid string.", code="invalid", field="body")
     text = body.replace("\r\n", "\n").replace("\r", "\n").strip()
-    refuse_control_characters(text, allowed="\n\t")
+    try:
+        refuse_control_characters(text, allowed="\n\t")
+    except serializers.ValidationError as error:  # botbeat.text's rule, shared with the fields
+        (detail,) = error.detail
+        raise Invalid(str(detail), code=detail.code, field="body") from None
     if not is_visible_text(text):
-        raise serializers.ValidationError("This field may not be blank.", code="blank")
+        raise Invalid("This field may not be blank.", code="blank", field="body")
     if len(text) > BODY_MAX_LENGTH:
-        raise serializers.ValidationError(
-            f"Ensure this field has no more than {BODY_MAX_LENGTH} characters.", code="max_length"
+        raise Invalid(
+            f"Ensure this field has no more than {BODY_MAX_LENGTH} characters.",
+            code="max_length",
+            field="body",
         )
     return text
 
 
-def _clean_body_field(body: str) -> str:
-    try:
-        return body_clean(body)
-    except serializers.ValidationError as error:
-        raise serializers.ValidationError({"body": error.detail}) from None
-
-
-def _parent_error(message: str, code: str) -> serializers.ValidationError:
-    return serializers.ValidationError({"parent": [serializers.ErrorDetail(message, code=code)]})
+def _parent_error(message: str, code: str) -> Invalid:
+    return Invalid(message, code=code, field="parent")
 
 
 def _lock_article(article_id: int) -> None:
@@ -104,13 +105,11 @@ def comment_create(
     they are set by an update right after the insert, in this transaction, so that nobody
     ever sees them unset.
     """
-    body = _clean_body_field(body)
+    body = body_clean(body)
     if not article.is_public:
-        raise exceptions.NotFound("No Article matches the given query.")
+        raise NotFound("No Article matches the given query.", code="not_found")
     if not article.comments_open:
-        raise exceptions.PermissionDenied(
-            "Comments are closed on this article.", code="comments_closed"
-        )
+        raise Forbidden("Comments are closed on this article.", code="comments_closed")
     if parent is not None:
         if parent.article_id != article.pk:
             raise _parent_error("This comment belongs to another article.", "other_article")
@@ -148,21 +147,17 @@ def _require_author(comment: Comment, user: AbstractBaseUser, verb: str) -> None
     if comment.author_id == user.pk:
         return
     hint = " Moderators hide comments instead (PATCH `status`)." if moderates(user) else ""
-    raise exceptions.PermissionDenied(
-        f"Only its author may {verb} a comment.{hint}", code="not_author"
-    )
+    raise Forbidden(f"Only its author may {verb} a comment.{hint}", code="not_author")
 
 
 def _require_moderator(user: AbstractBaseUser) -> None:
     if not moderates(user):
-        raise exceptions.PermissionDenied(
-            "Only moderators moderate comments.", code="not_moderator"
-        )
+        raise Forbidden("Only moderators moderate comments.", code="not_moderator")
 
 
 def _refuse_removed(comment: Comment) -> None:
     if comment.status == Comment.Status.REMOVED:
-        raise exceptions.PermissionDenied(
+        raise Forbidden(
             "Its author removed this comment: it cannot be moderated or restored.",
             code="comment_removed",
         )
@@ -172,13 +167,11 @@ def _refuse_removed(comment: Comment) -> None:
 def comment_edit(*, comment: Comment, editor: AbstractBaseUser, body: str) -> Comment:
     """Replace the body of `editor`'s own visible comment; `edited_at` records when it changed
     (an edit to the same text changes nothing). Allowed while comments are closed too."""
-    body = _clean_body_field(body)
+    body = body_clean(body)
     comment = _locked(comment)
     _require_author(comment, editor, "edit")
     if comment.status != Comment.Status.VISIBLE:
-        raise exceptions.PermissionDenied(
-            "A removed or hidden comment cannot be edited.", code="comment_withheld"
-        )
+        raise Forbidden("A removed or hidden comment cannot be edited.", code="comment_withheld")
     if comment.body != body:
         comment.body = body
         comment.edited_at = timezone.now()
@@ -197,26 +190,35 @@ def comment_delete(*, comment: Comment, actor: AbstractBaseUser) -> Comment:
     return comment
 
 
+HIDDEN_MESSAGE = "Hidden by a moderator."
+RESTORED_MESSAGE = "Restored by a moderator."
+
+
 @transaction.atomic
-def comment_hide(*, comment: Comment, moderator: AbstractBaseUser) -> Comment:
-    """Staff withhold a comment from the public (status `hidden`); idempotent."""
+def comment_hide(
+    *, comment: Comment, moderator: AbstractBaseUser, message: str = HIDDEN_MESSAGE
+) -> Comment:
+    """A moderator withholds a comment from the public (status `hidden`), on the record
+    (`message`, in the admin's log); hiding it again changes and records nothing."""
     _require_moderator(moderator)
     comment = _locked(comment)
     _refuse_removed(comment)
     if comment.status != Comment.Status.HIDDEN:
         _set_status(comment, Comment.Status.HIDDEN)
+        audit(by=moderator, objects=[comment], message=message)
     return comment
 
 
 @transaction.atomic
 def comment_restore(*, comment: Comment, moderator: AbstractBaseUser) -> Comment:
-    """Staff show a hidden comment again (status `visible`); idempotent. A comment its author
-    removed stays removed."""
+    """A moderator shows a hidden comment again (status `visible`), on the record; restoring
+    a visible one changes and records nothing. A comment its author removed stays removed."""
     _require_moderator(moderator)
     comment = _locked(comment)
     _refuse_removed(comment)
     if comment.status != Comment.Status.VISIBLE:
         _set_status(comment, Comment.Status.VISIBLE)
+        audit(by=moderator, objects=[comment], message=RESTORED_MESSAGE)
     return comment
 
 

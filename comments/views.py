@@ -32,7 +32,6 @@ from botbeat.renderers import FastJSONRenderer
 from botbeat.roles import moderates
 from comments.filters import CommentFilter, CommentOrdering
 from comments.models import MAX_DEPTH, Comment, comment_thread_rows
-from comments.moderation import HIDDEN_MESSAGE, RESTORED_MESSAGE, record_moderation
 from comments.pagination import KEYSETS, CommentCursorPagination
 from comments.serializers import (
     CommentCreateSerializer,
@@ -297,16 +296,10 @@ class CommentDetailView(StrictQueryParamsOnWritesMixin, generics.RetrieveUpdateD
             if "body" in data:
                 comment_edit(comment=comment, editor=request.user, body=data["body"])
             wanted = data.get("status")
-            if wanted in {Comment.Status.HIDDEN, Comment.Status.VISIBLE}:
-                service, message = (
-                    (comment_hide, HIDDEN_MESSAGE)
-                    if wanted == Comment.Status.HIDDEN
-                    else (comment_restore, RESTORED_MESSAGE)
-                )
-                before = comment.status
-                comment = service(comment=comment, moderator=request.user)
-                if comment.status != before:  # every moderation is on the record
-                    record_moderation(moderator=request.user, comments=[comment], message=message)
+            if wanted == Comment.Status.HIDDEN:
+                comment = comment_hide(comment=comment, moderator=request.user)
+            elif wanted == Comment.Status.VISIBLE:
+                comment = comment_restore(comment=comment, moderator=request.user)
         comment = Comment.objects.for_thread().get(pk=comment.pk)
         return Response(CommentSerializer(comment, context=self.get_serializer_context()).data)
 

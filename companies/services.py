@@ -3,6 +3,7 @@ published count that every write to an article's company or status keeps."""
 
 from collections.abc import Iterable
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count, OuterRef
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.utils import timezone
 from articles.models import Article, Status
 from botbeat.cache import bump_content_version
 from botbeat.counts import stored_count_refresh
+from botbeat.services import Invalid, merge_audit
 from companies.models import Company
 
 # What a merge copies from the duplicate when the company it is merged into has it blank.
@@ -17,15 +19,18 @@ FILLED_FROM_SOURCE = ("description", "website_url", "logo_url")
 
 
 @transaction.atomic
-def company_merge(*, source: Company, target: Company) -> int:
+def company_merge(*, source: Company, target: Company, by: AbstractBaseUser | None) -> int:
     """Merge the duplicate company `source` into `target`: its articles move to `target`, then
-    it is deleted. Returns how many articles moved.
+    it is deleted. Returns how many articles moved. `by` did it: the admin's log records the
+    source's deletion and, on the target, what it absorbed.
 
     `target` keeps its name and slug; its blank description, website or logo URL are filled
     in from `source`. The moved articles get a new `updated_at` (their company changed).
     """
     if source.pk == target.pk:
-        raise ValueError("A company cannot be merged into itself.")
+        raise Invalid(
+            "A company cannot be merged into itself.", code="same_company", field="target"
+        )
     # Both rows locked, in id order (no deadlock between two merges of one pair); an article
     # being saved with either company waits for the merge (the foreign key's row lock).
     locked = {
@@ -42,6 +47,7 @@ def company_merge(*, source: Company, target: Company) -> int:
     if filled:
         target.save(update_fields=[*filled, "updated_at"])
     moved = Article.objects.filter(company=source).update(company=target, updated_at=timezone.now())
+    merge_audit(by=by, source=source, target=target, carried=moved)
     source.delete()
     company_counts_refresh(company_ids=[target.pk])
     bump_content_version()  # the update above sends no signal (botbeat/signals.py)

@@ -7,7 +7,8 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from comments.models import Comment
-from comments.moderation import HIDDEN_MESSAGE, HIDDEN_WITH_AUTHOR_MESSAGE, RESTORED_MESSAGE
+from comments.moderation import HIDDEN_WITH_AUTHOR_MESSAGE
+from comments.services import HIDDEN_MESSAGE, RESTORED_MESSAGE
 from tests.admin.conftest import list_queries
 from tests.factories import (
     ArticleFactory,
@@ -194,8 +195,9 @@ def test_hide_costs_the_same_few_queries_per_comment(chief):
     one, twenty = cost(1), cost(20)
 
     # Savepoint, lock its article and it, update it, count it out of its article (a top-level
-    # comment: nothing above it to count), release; the articles' locks and the record in bulk.
-    assert twenty - one == 19 * 6
+    # comment: nothing above it to count), its record in the admin's log, release; the
+    # articles' locks in bulk.
+    assert twenty - one == 19 * 7
     assert Comment.objects.filter(status=Hidden).count() == 21
 
 
@@ -353,3 +355,43 @@ def test_moderators_see_the_moderation_log_only(moderator_client, editor_client,
         "article",
     }
     assert editor_client.get("/admin/admin/logentry/").status_code == 403
+
+
+def test_a_hide_refused_from_its_page_is_not_on_the_record(moderator_client, monkeypatch):
+    """Its author removes the comment between the moderator's form being read and saved: the
+    service refuses the hide, the page says so, and the admin's log records nothing (the admin
+    used to log the change as done)."""
+    from comments import admin as comments_admin
+    from comments.services import comment_delete
+
+    comment = CommentFactory(body="Rude!")
+    load = comments_admin.CommentAdmin.get_object
+
+    def read_then_removed(self, request, object_id, from_field=None):
+        found = load(self, request, object_id, from_field)
+        if request.method == "POST":
+            comment_delete(comment=found, actor=found.author)  # the author, meanwhile
+        return found
+
+    monkeypatch.setattr(comments_admin.CommentAdmin, "get_object", read_then_removed)
+    response = moderator_client.post(change_url(comment), {"status": "hidden"}, follow=True)
+
+    assert status_of(comment) == Removed
+    assert "cannot be moderated" in response.content.decode()
+    assert records(comment) == []
+
+
+def test_a_moderation_and_its_record_are_one_transaction(moderator):
+    """The record is written by the service, in its transaction: undone with it."""
+    from django.db import transaction
+
+    from comments.services import comment_hide
+
+    comment = CommentFactory()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        comment_hide(comment=comment, moderator=moderator)
+        assert records(comment) == [HIDDEN_MESSAGE]
+        raise RuntimeError("the caller's transaction fails afterwards")
+
+    assert status_of(comment) == Visible
+    assert records(comment) == []

@@ -4,10 +4,10 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied
 
 from articles.models import Article, ArticleTag, Status, Tag
 from articles.services import article_publish, article_unpublish, tag_merge
+from botbeat.services import Forbidden, Invalid
 from comments.models import Comment
 from comments.moderation import comments_hide, comments_restore, user_deactivate
 from companies.models import Company
@@ -30,7 +30,7 @@ NOW = timezone.now()
 def test_publish_a_draft_now():
     article = ArticleFactory(status=Status.DRAFT, published_at=NOW + dt.timedelta(days=9))
 
-    published = article_publish(article=article)
+    published = article_publish(by=None, article=article)
 
     assert published.is_public
     assert NOW <= published.published_at <= timezone.now()
@@ -40,7 +40,7 @@ def test_publish_now_leaves_a_live_article_alone():
     article = ArticleFactory(published_at=NOW - dt.timedelta(days=9))
     before = Article.objects.values("published_at", "updated_at").get(pk=article.pk)
 
-    article_publish(article=article)
+    article_publish(by=None, article=article)
 
     assert Article.objects.values("published_at", "updated_at").get(pk=article.pk) == before
 
@@ -49,7 +49,7 @@ def test_publish_at_a_future_time_schedules():
     article = ArticleFactory(status=Status.DRAFT)
     later = NOW + dt.timedelta(days=1)
 
-    scheduled = article_publish(article=article, at=later)
+    scheduled = article_publish(by=None, article=article, at=later)
 
     assert (scheduled.status, scheduled.published_at, scheduled.is_public) == (
         Status.PUBLISHED,
@@ -59,16 +59,16 @@ def test_publish_at_a_future_time_schedules():
 
 
 def test_publish_refuses_a_naive_time():
-    with pytest.raises(ValueError, match="aware"):
-        article_publish(article=ArticleFactory(), at=dt.datetime(2026, 1, 1))
+    with pytest.raises(Invalid, match="time zone"):
+        article_publish(by=None, article=ArticleFactory(), at=dt.datetime(2026, 1, 1))
 
 
 def test_unpublish_keeps_the_planned_time_and_is_idempotent():
     article = ArticleFactory()
     planned = article.published_at
 
-    article_unpublish(article=article)
-    again = article_unpublish(article=article)
+    article_unpublish(by=None, article=article)
+    again = article_unpublish(by=None, article=article)
 
     assert (again.status, again.published_at) == (Status.DRAFT, planned)
 
@@ -80,7 +80,7 @@ def test_tag_merge_moves_links_and_drops_duplicates():
     untouched = ArticleFactory(tags=[other])
     Article.objects.update(updated_at=NOW - dt.timedelta(days=1))
 
-    carried = tag_merge(source=source, target=target)
+    carried = tag_merge(by=None, source=source, target=target)
 
     assert carried == 2
     assert not Tag.objects.filter(pk=source.pk).exists()
@@ -95,8 +95,8 @@ def test_tag_merge_moves_links_and_drops_duplicates():
 def test_tag_merge_into_itself_is_refused():
     tag = TagFactory()
 
-    with pytest.raises(ValueError):
-        tag_merge(source=tag, target=tag)
+    with pytest.raises(Invalid):
+        tag_merge(by=None, source=tag, target=tag)
 
 
 def test_company_merge_moves_articles_and_keeps_the_targets_own_fields():
@@ -106,7 +106,7 @@ def test_company_merge_moves_articles_and_keeps_the_targets_own_fields():
     )
     articles = ArticleFactory.create_batch(3, company=source)
 
-    moved = company_merge(source=source, target=target)
+    moved = company_merge(by=None, source=source, target=target)
 
     assert moved == 3
     assert not Company.objects.filter(pk=source.pk).exists()
@@ -139,9 +139,9 @@ def test_user_deactivate_is_for_moderators_and_never_oneself():
     moderator = StaffFactory(is_superuser=True)
     reader = UserFactory()
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         user_deactivate(user=moderator, by=moderator)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         user_deactivate(user=reader, by=StaffFactory())  # staff, but no role
     reader.refresh_from_db()
     assert reader.is_active

@@ -118,20 +118,20 @@ def test_counts_stay_exact_whatever_the_writes(db, operations):
                     }
                 )
             case ("publish", index, when) if article(index):
-                article_publish(article=article(index), at=at(when))
+                article_publish(by=None, article=article(index), at=at(when))
             case ("unpublish", index) if article(index):
-                article_unpublish(article=article(index))
+                article_unpublish(by=None, article=article(index))
             case ("tags", index, tags) if article(index):
                 chosen = [tag(t) for t in sorted(tags) if tag(t)]
                 article_tags_set(article=article(index), tags=chosen)
             case ("merge tags", source, target) if tag(source) and tag(target) and source != target:
-                tag_merge(source=tag(source), target=tag(target))
+                tag_merge(by=None, source=tag(source), target=tag(target))
             case ("merge companies", source, target) if source != target:
                 found = [
                     Company.objects.filter(slug=company_slugs[i]).first() for i in (source, target)
                 ]
                 if all(found):
-                    company_merge(source=found[0], target=found[1])
+                    company_merge(by=None, source=found[0], target=found[1])
             case ("admin delete", index) if article(index):
                 article_admin.delete_model(None, article(index))
             case ("admin delete selected", indexes):
@@ -306,10 +306,10 @@ def test_concurrent_writers_of_one_tag_leave_it_exact():
         try:
             start.wait()
             # Publish, retag, unpublish and publish again: each a transaction of its own.
-            article_publish(article=article)
+            article_publish(by=None, article=article)
             article_tags_set(article=article, tags=tags[n % 3 :])
             if n % 2:
-                article_unpublish(article=article)
+                article_unpublish(by=None, article=article)
         except Exception as error:  # reported below, with the others
             errors.append(error)
         finally:
