@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from rest_framework.exceptions import APIException
 
-from articles.admin import AutocompleteFilter, NewsroomAdmin, state_badge
+from botbeat.admin import AutocompleteFilter, NewsroomAdmin, state_badge
 from comments.models import Comment
 from comments.moderation import (
     HIDDEN_MESSAGE,

@@ -3,8 +3,8 @@ from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from articles.admin import MergeActionMixin, NewsroomAdmin, count_link
 from articles.models import Article
+from botbeat.admin import MergeActionMixin, NewsroomAdmin, count_link
 from companies.models import Company
 from companies.services import company_counts_refresh, company_merge
 
