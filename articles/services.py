@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from articles.filters import SEARCH_CONFIG
 from articles.models import Article, ArticleTag, Status, Tag, Takeaway
-from botbeat.cache import bump_content_version
 from botbeat.counts import stored_count_refresh
+from botbeat.purge import purge_everything
 from companies.models import Company
 from companies.services import company_counts_refresh
 
@@ -266,7 +266,7 @@ def tag_merge(*, source: Tag, target: Tag) -> int:
     links.update(tag=target)
     Tag.objects.filter(pk=source.pk).delete()
     tag_counts_refresh(tag_ids=[target.pk])
-    bump_content_version()  # the updates above send no signal (botbeat/signals.py)
+    purge_everything()  # the updates above send no signal (botbeat/signals.py)
     return carried
 
 

@@ -92,9 +92,9 @@ def choose_endpoints(ceiling: str) -> EndpointChoice:
     deep, a popular tag and company, the newest article of that company, the most-commented
     article, a middling search and the commonest word (in-process only)."""
     from articles.filters import Ordering, search_articles
-    from articles.management.commands.generate_fake import NAMES, WORDS
     from articles.models import Article, ArticleTag, published_q
     from articles.views import KEYSETS
+    from bench.fake import NAMES, WORDS
     from comments.models import Comment
 
     now = timezone.now()
@@ -285,8 +285,8 @@ def mix_groups(follow: Callable[[str, int], list[str]], *, limit: int) -> list[G
     `follow(path, pages)` returns the paths of up to `pages` pages after `path`, by their `next`
     links (the caller requests them): pages reached by cursor are the API's own cursors.
     """
-    from articles.management.commands.generate_fake import NAMES, WORDS
     from articles.models import Article, ArticleTag, Tag, published_q
+    from bench.fake import NAMES, WORDS
     from comments.models import Comment
 
     now = timezone.now()

@@ -305,14 +305,6 @@ def bounded_cache_control(value: str, seconds: float) -> str:
     return MAX_AGE.sub(lambda m: f"{m[1]}={min(int(m[2]), bound)}", value)
 
 
-def bump_content_version() -> None:
-    """Drop every cached answer, here and at the edge, once the current transaction commits:
-    for writes too broad to name their keys (a merge)."""
-    from botbeat.purge import purge_everything
-
-    purge_everything()
-
-
 def bump_auth_generation() -> None:
     """Forget how every credential was classified: someone's roles changed."""
     try:

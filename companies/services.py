@@ -8,8 +8,8 @@ from django.db.models import Count, OuterRef
 from django.utils import timezone
 
 from articles.models import Article, Status
-from botbeat.cache import bump_content_version
 from botbeat.counts import stored_count_refresh
+from botbeat.purge import purge_everything
 from companies.models import Company
 
 # What a merge copies from the duplicate when the company it is merged into has it blank.
@@ -44,7 +44,7 @@ def company_merge(*, source: Company, target: Company) -> int:
     moved = Article.objects.filter(company=source).update(company=target, updated_at=timezone.now())
     source.delete()
     company_counts_refresh(company_ids=[target.pk])
-    bump_content_version()  # the update above sends no signal (botbeat/signals.py)
+    purge_everything()  # the update above sends no signal (botbeat/signals.py)
     return moved
 
 

@@ -9,8 +9,8 @@ from django.db import connection
 from django.utils import timezone
 
 from articles.filters import search_articles
-from articles.management.commands.generate_fake import NAMES
 from articles.models import Article, Status
+from bench.fake import NAMES
 from comments.models import MAX_DEPTH, Comment
 
 pytestmark = pytest.mark.django_db
