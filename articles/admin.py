@@ -11,8 +11,7 @@ from django.contrib.admin.widgets import (
 )
 from django.contrib.postgres.search import SearchQuery
 from django.db import connections, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils import timezone
@@ -36,6 +35,7 @@ from botbeat.admin import (
     count_link,
     state_badge,
 )
+from botbeat.counts import count_of
 
 # Articles
 
@@ -64,9 +64,9 @@ class ArticleStateFilter(admin.SimpleListFilter):
             case "draft":
                 return queryset.exclude(status=Status.PUBLISHED)
             case "scheduled":
-                return queryset.filter(status=Status.PUBLISHED, published_at__gt=now)
+                return queryset.scheduled(now)
             case "published":
-                return queryset.filter(status=Status.PUBLISHED, published_at__lte=now)
+                return queryset.published(now)
         return queryset
 
 
@@ -431,15 +431,12 @@ class TagAdmin(MergeActionMixin, NewsroomAdmin):
     def get_queryset(self, request):
         # A correlated count over the (tag, article) index, for the rows shown only unless the
         # list is sorted by it (every tag then: under 0.1 s for 500 tags and 350,000 links).
-        # COUNT(*), not of the id: the index alone answers it (an index-only scan).
-        links = ArticleTag.objects.filter(tag=OuterRef("pk")).order_by().values("tag")
-        total = links.annotate(n=Count("*")).values("n")
         # The published count: the stored column less the scheduled articles, one query for
         # the page (TagQuerySet.with_article_count).
         return (
             super()
             .get_queryset(request)
-            .annotate(articles_total=Coalesce(Subquery(total), Value(0)))
+            .annotate(articles_total=count_of(ArticleTag.objects.all(), per="tag"))
             .with_article_count()
         )
 

@@ -99,7 +99,7 @@ def choose_endpoints(ceiling: str) -> EndpointChoice:
 
     now = timezone.now()
     published = Article.objects.published(now)
-    newest = published.order_by("-published_at", "-id").only("id", "published_at")
+    newest = published.newest_first().only("id", "published_at")
     keyset = KEYSETS[Ordering.NEWEST]
     total = published.count()
     if total == 0:
@@ -140,7 +140,7 @@ def choose_endpoints(ceiling: str) -> EndpointChoice:
     )
     article = (
         published.filter(company__slug=company["company__slug"])
-        .order_by("-published_at", "-id")
+        .newest_first()
         .values_list("slug", flat=True)
         .first()
     )
@@ -291,7 +291,7 @@ def mix_groups(follow: Callable[[str, int], list[str]], *, limit: int) -> list[G
 
     now = timezone.now()
     published = Article.objects.published(now)
-    newest = list(published.order_by("-published_at", "-id").values_list("slug", flat=True)[:2000])
+    newest = list(published.newest_first().values_list("slug", flat=True)[:2000])
 
     def by_count(rows, name: str) -> list[str]:
         """`name`'s values, the most counted first."""

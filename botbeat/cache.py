@@ -54,6 +54,8 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.http import parse_etags
 
+from articles.models import Article
+
 logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "content:generation"  # bumped to drop every entry at once
@@ -106,10 +108,8 @@ def tag_answer(*keys: str) -> None:
 
 
 def _next_publish_epoch() -> float:
-    from articles.models import Article, Status
-
     upcoming = (
-        Article.objects.filter(status=Status.PUBLISHED, published_at__gt=timezone.now())
+        Article.objects.scheduled()
         .order_by("published_at")
         .values_list("published_at", flat=True)
         .first()

@@ -29,6 +29,7 @@ from botbeat.cache import article_key, tag_answer
 from botbeat.conditional import RespondMixin, respond
 from botbeat.pagination import Keyset
 from botbeat.renderers import FastJSONRenderer
+from botbeat.slugs import SLUG_SCHEMA
 from comments.filters import CommentFilter, CommentOrdering
 from comments.models import MAX_DEPTH, Comment, comment_thread_rows
 from comments.moderation import HIDDEN_MESSAGE, RESTORED_MESSAGE, record_moderation
@@ -97,7 +98,7 @@ PROBLEM_404_COMMENT = OpenApiResponse(
 
 ARTICLE_SLUG = OpenApiParameter(
     "slug",
-    {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$", "maxLength": 200},
+    SLUG_SCHEMA,
     OpenApiParameter.PATH,
     description="The article's slug.",
 )

@@ -4,11 +4,10 @@ published count that every write to an article's company or status keeps."""
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Count, OuterRef
 from django.utils import timezone
 
 from articles.models import Article, Status
-from botbeat.counts import stored_count_refresh
+from botbeat.counts import count_of, stored_count_refresh
 from botbeat.purge import purge_everything
 from companies.models import Company
 
@@ -54,11 +53,5 @@ def company_counts_refresh(*, company_ids: Iterable[int]) -> None:
     turns, and the second counts what the first committed. The article writers call it through
     articles.services, which explains the locking. An index-only range of article_company_feed
     per company."""
-    published = (
-        Article.objects.filter(company=OuterRef("pk"), status=Status.PUBLISHED)
-        .order_by()
-        .values("company")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
+    published = count_of(Article.objects.filter(status=Status.PUBLISHED), per="company")
     stored_count_refresh(model=Company, ids=company_ids, field="published_count", count=published)
