@@ -359,7 +359,7 @@ def search_ranked(queryset, *, filtered, text: str, index_first: bool = False):
         matching = filtered.filter(Exists(_matching(each, text)))
     else:
         matching = _matching(filtered, text)
-    newest = matching.order_by("-published_at", "-id").values("pk")[:SEARCH_RANKED_MAX]
+    newest = matching.newest_first().values("pk")[:SEARCH_RANKED_MAX]
     return queryset.filter(pk__in=newest).annotate(relevance=_relevance(text))
 
 

@@ -252,13 +252,26 @@ def article_list_rows() -> "ArticleQuerySet":
 @prebuilt
 def article_list_rows_newest() -> "ArticleQuerySet":
     """Article.objects.list_rows(), newest first: the panels' pages (botbeat.prebuilt)."""
-    return Article.objects.list_rows().order_by("-published_at", "-id")
+    return Article.objects.list_rows().newest_first()
+
+
+# Newest first, ties broken by id so that the order is total: the feed's, the panels', the
+# admin's, and that of the indexes that serve them (article_feed and the others below).
+NEWEST_FIRST = ("-published_at", "-id")
 
 
 class ArticleQuerySet(models.QuerySet):
     def published(self, now=None) -> "ArticleQuerySet":
         """Articles the public may see: published, and not scheduled for later."""
         return self.filter(published_q(now=now))
+
+    def scheduled(self, now=None) -> "ArticleQuerySet":
+        """Articles published for later: in the stored published counts, not yet public."""
+        return self.filter(scheduled_q(now=now))
+
+    def newest_first(self) -> "ArticleQuerySet":
+        """Newest first, ties by id (NEWEST_FIRST): the order the feed's indexes keep."""
+        return self.order_by(*NEWEST_FIRST)
 
     def visible_to(self, user) -> "ArticleQuerySet":
         """Editors see drafts and scheduled articles; everyone else only published ones."""
@@ -350,7 +363,7 @@ class Article(models.Model):
     objects = ArticleQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-published_at", "-id"]
+        ordering = list(NEWEST_FIRST)
         constraints = [
             models.UniqueConstraint(fields=["slug"], name="article_slug_unique"),
             models.CheckConstraint(condition=~Q(slug=""), name="article_slug_not_empty"),

@@ -49,7 +49,7 @@ def _rank_related(*, article: Article, tags: list[Tag], limit: int, now) -> list
     weights = {tag.pk: TAG_WEIGHT_SCALE // max(tag.published_count, 1) for tag in tags}
     others = Article.objects.published(now).exclude(company_id=article.company_id)
 
-    sharing_all = others.filter(all_tags_q(tags)).order_by("-published_at", "-id")
+    sharing_all = others.filter(all_tags_q(tags)).newest_first()
     top = list(sharing_all.filter(category=article.category).values_list("pk", flat=True)[:limit])
     if len(top) < limit:
         top += sharing_all.exclude(category=article.category).values_list("pk", flat=True)[

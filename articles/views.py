@@ -46,6 +46,7 @@ from botbeat.pagination import (
     parse_page_size,
 )
 from botbeat.renderers import FastJSONRenderer
+from botbeat.slugs import SLUG_PATTERN, SLUG_SCHEMA
 
 KEYSETS = {
     Ordering.NEWEST: Keyset(
@@ -64,7 +65,6 @@ KEYSETS = {
 
 PANEL_LIMIT_DEFAULT = 3
 PANEL_LIMIT_MAX = 20
-SLUG_SCHEMA = {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$", "maxLength": 200}
 FEED_PARAMETERS = [
     OpenApiParameter("company", SLUG_SCHEMA, description="A company's slug."),
     OpenApiParameter(
@@ -112,7 +112,7 @@ def panel(name: str, item):
 class ArticleViewSet(RespondMixin, StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
     renderer_classes = [FastJSONRenderer]  # DRF's JSON, byte for byte, faster
     lookup_field = "slug"
-    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    lookup_value_regex = SLUG_PATTERN
     filter_backends = [StrictFilterBackend]
     filterset_class = ArticleFilter
     pagination_class = KeysetCursorPagination
@@ -251,7 +251,7 @@ class ArticleViewSet(RespondMixin, StrictQueryParamsMixin, viewsets.ReadOnlyMode
 )
 class TagViewSet(StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
-    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    lookup_value_regex = SLUG_PATTERN
     serializer_class = TagSerializer
     pagination_class = StrictPageNumberPagination
 

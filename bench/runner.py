@@ -934,7 +934,7 @@ class Benchmark:
             slugs = list(
                 Article.objects.published()
                 .filter(comments_open=True)
-                .order_by("-published_at", "-id")
+                .newest_first()
                 .values_list("slug", flat=True)[:200]
             )
             weights = scenarios.zipf_weights(len(slugs), self.options["zipf"])

@@ -92,14 +92,14 @@ def choose_endpoints(ceiling: str) -> EndpointChoice:
     deep, a popular tag and company, the newest article of that company, the most-commented
     article, a middling search and the commonest word (in-process only)."""
     from articles.filters import Ordering, search_articles
-    from articles.management.commands.generate_fake import NAMES, WORDS
     from articles.models import Article, ArticleTag, published_q
     from articles.views import KEYSETS
+    from bench.fake import NAMES, WORDS
     from comments.models import Comment
 
     now = timezone.now()
     published = Article.objects.published(now)
-    newest = published.order_by("-published_at", "-id").only("id", "published_at")
+    newest = published.newest_first().only("id", "published_at")
     keyset = KEYSETS[Ordering.NEWEST]
     total = published.count()
     if total == 0:
@@ -140,7 +140,7 @@ def choose_endpoints(ceiling: str) -> EndpointChoice:
     )
     article = (
         published.filter(company__slug=company["company__slug"])
-        .order_by("-published_at", "-id")
+        .newest_first()
         .values_list("slug", flat=True)
         .first()
     )
@@ -285,13 +285,13 @@ def mix_groups(follow: Callable[[str, int], list[str]], *, limit: int) -> list[G
     `follow(path, pages)` returns the paths of up to `pages` pages after `path`, by their `next`
     links (the caller requests them): pages reached by cursor are the API's own cursors.
     """
-    from articles.management.commands.generate_fake import NAMES, WORDS
     from articles.models import Article, ArticleTag, Tag, published_q
+    from bench.fake import NAMES, WORDS
     from comments.models import Comment
 
     now = timezone.now()
     published = Article.objects.published(now)
-    newest = list(published.order_by("-published_at", "-id").values_list("slug", flat=True)[:2000])
+    newest = list(published.newest_first().values_list("slug", flat=True)[:2000])
 
     def by_count(rows, name: str) -> list[str]:
         """`name`'s values, the most counted first."""

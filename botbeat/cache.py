@@ -54,6 +54,7 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.http import parse_etags
 
+from articles.models import Article
 from botbeat.roles import sees_more_than_public
 
 logger = logging.getLogger(__name__)
@@ -108,10 +109,8 @@ def tag_answer(*keys: str) -> None:
 
 
 def _next_publish_epoch() -> float:
-    from articles.models import Article, Status
-
     upcoming = (
-        Article.objects.filter(status=Status.PUBLISHED, published_at__gt=timezone.now())
+        Article.objects.scheduled()
         .order_by("published_at")
         .values_list("published_at", flat=True)
         .first()
@@ -305,14 +304,6 @@ def bounded_cache_control(value: str, seconds: float) -> str:
         return value
     bound = max(0, int(seconds))
     return MAX_AGE.sub(lambda m: f"{m[1]}={min(int(m[2]), bound)}", value)
-
-
-def bump_content_version() -> None:
-    """Drop every cached answer, here and at the edge, once the current transaction commits:
-    for writes too broad to name their keys (a merge)."""
-    from botbeat.purge import purge_everything
-
-    purge_everything()
 
 
 def bump_auth_generation() -> None:

@@ -103,7 +103,8 @@ def _send_pending() -> None:
 
 
 def purge_everything() -> None:
-    """Drop every answer, here and at the edge, once the current transaction commits."""
+    """Drop every answer, here and at the edge, once the current transaction commits: for
+    writes too broad to name their keys (a merge)."""
 
     def send() -> None:
         for purger in purgers():

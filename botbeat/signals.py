@@ -29,6 +29,7 @@ from botbeat.cache import (
     tag_key,
 )
 from botbeat.purge import purge
+from comments.models import Comment
 
 # The fields of auth.User that no public answer shows: saving only those purges nothing.
 PRIVATE_USER_FIELDS = frozenset({"last_login", "password"})
@@ -69,8 +70,6 @@ def _comment(sender, instance, **kwargs):
 
 
 def purge_articles_commented_by(user_id: int) -> None:
-    from comments.models import Comment
-
     article_ids = (
         Comment.objects.filter(author_id=user_id).values_list("article_id", flat=True).distinct()
     )

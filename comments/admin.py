@@ -17,7 +17,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from articles.admin import AutocompleteFilter, NewsroomAdmin, state_badge
+from botbeat.admin import AutocompleteFilter, NewsroomAdmin, state_badge
 from botbeat.services import ServiceError
 from comments.models import Comment
 from comments.moderation import (

@@ -17,12 +17,12 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F
 from django.utils import timezone
 from rest_framework import serializers
 
 from articles.models import Article
+from botbeat.counts import count_of
 from botbeat.roles import moderates
 from botbeat.services import Forbidden, Invalid, NotFound, audit
 from botbeat.text import is_visible_text, refuse_control_characters
@@ -251,14 +251,8 @@ def comment_counts_refresh(*, article_ids: Iterable[int] | None = None) -> None:
     )
     if article_ids is not None:
         list(articles.select_for_update().order_by("pk").values_list("pk", flat=True))
-    visible = (
-        Comment.objects.filter(article=OuterRef("pk"), status=Comment.Status.VISIBLE)
-        .order_by()
-        .values("article")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    articles.update(comment_count=Coalesce(Subquery(visible), Value(0)))
+    visible = Comment.objects.filter(status=Comment.Status.VISIBLE)
+    articles.update(comment_count=count_of(visible, per="article"))
 
     beneath: Counter[int] = Counter()
     paths = comments.filter(status=Comment.Status.VISIBLE, depth__gt=0).values_list(

@@ -30,6 +30,7 @@ from botbeat.conditional import RespondMixin, respond
 from botbeat.pagination import Keyset
 from botbeat.renderers import FastJSONRenderer
 from botbeat.roles import moderates
+from botbeat.slugs import SLUG_SCHEMA
 from comments.filters import CommentFilter, CommentOrdering
 from comments.models import MAX_DEPTH, Comment, comment_thread_rows
 from comments.pagination import KEYSETS, CommentCursorPagination
@@ -97,7 +98,7 @@ PROBLEM_404_COMMENT = OpenApiResponse(
 
 ARTICLE_SLUG = OpenApiParameter(
     "slug",
-    {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$", "maxLength": 200},
+    SLUG_SCHEMA,
     OpenApiParameter.PATH,
     description="The article's slug.",
 )

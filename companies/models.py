@@ -1,9 +1,9 @@
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from articles.models import StoredCountsModel
+from articles.models import Article, StoredCountsModel
+from botbeat.counts import count_of
 from botbeat.roles import sees_unpublished
 
 
@@ -31,16 +31,7 @@ class CompanyQuerySet(models.QuerySet):
         public entry: both short ranges of the partial index article_company_feed per company
         shown (the future; the newest past entry), never an aggregate over its articles.
         """
-        from articles.models import Article, scheduled_q
-
         now = now or timezone.now()
-        scheduled = (
-            Article.objects.filter(scheduled_q(now=now), company=OuterRef("pk"))
-            .order_by()
-            .values("company")
-            .annotate(n=Count("*"))
-            .values("n")
-        )
         latest = (
             Article.objects.published(now)
             .filter(company=OuterRef("pk"))
@@ -48,7 +39,8 @@ class CompanyQuerySet(models.QuerySet):
             .values("published_at")[:1]
         )
         return self.annotate(
-            article_count=F("published_count") - Coalesce(Subquery(scheduled), Value(0)),
+            article_count=F("published_count")
+            - count_of(Article.objects.scheduled(now), per="company"),
             latest_published_at=Subquery(latest),
         )
 

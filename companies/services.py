@@ -5,12 +5,11 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, OuterRef
 from django.utils import timezone
 
 from articles.models import Article, Status
-from botbeat.cache import bump_content_version
-from botbeat.counts import stored_count_refresh
+from botbeat.counts import count_of, stored_count_refresh
+from botbeat.purge import purge_everything
 from botbeat.services import Invalid, merge_audit
 from companies.models import Company
 
@@ -50,7 +49,7 @@ def company_merge(*, source: Company, target: Company, by: AbstractBaseUser | No
     merge_audit(by=by, source=source, target=target, carried=moved)
     source.delete()
     company_counts_refresh(company_ids=[target.pk])
-    bump_content_version()  # the update above sends no signal (botbeat/signals.py)
+    purge_everything()  # the update above sends no signal (botbeat/signals.py)
     return moved
 
 
@@ -60,11 +59,5 @@ def company_counts_refresh(*, company_ids: Iterable[int]) -> None:
     turns, and the second counts what the first committed. The article writers call it through
     articles.services, which explains the locking. An index-only range of article_company_feed
     per company."""
-    published = (
-        Article.objects.filter(company=OuterRef("pk"), status=Status.PUBLISHED)
-        .order_by()
-        .values("company")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
+    published = count_of(Article.objects.filter(status=Status.PUBLISHED), per="company")
     stored_count_refresh(model=Company, ids=company_ids, field="published_count", count=published)

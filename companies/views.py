@@ -3,6 +3,7 @@ from rest_framework import viewsets
 
 from botbeat.api import PROBLEM_400, PROBLEM_404, StrictQueryParamsMixin
 from botbeat.pagination import StrictPageNumberPagination
+from botbeat.slugs import SLUG_PATTERN
 from companies.models import Company
 from companies.serializers import CompanySerializer
 
@@ -23,7 +24,7 @@ from companies.serializers import CompanySerializer
 )
 class CompanyViewSet(StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
-    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    lookup_value_regex = SLUG_PATTERN
     serializer_class = CompanySerializer
     pagination_class = StrictPageNumberPagination
 

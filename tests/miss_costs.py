@@ -54,7 +54,7 @@ def main() -> None:
     )
     article = (
         published.filter(company__slug=company["company__slug"])
-        .order_by("-published_at", "-id")
+        .newest_first()
         .values_list("slug", flat=True)
         .first()
     )

@@ -1,8 +1,8 @@
 import pytest
 from django.db import connection
 
-from articles.admin import EstimatedCountPaginator
 from articles.models import Article, Status
+from botbeat.admin import EstimatedCountPaginator
 from tests.factories import ArticleFactory
 
 pytestmark = pytest.mark.django_db

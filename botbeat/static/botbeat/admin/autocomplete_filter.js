@@ -1,5 +1,5 @@
 'use strict';
-// AutocompleteFilter (articles/admin.py): choosing in the search box opens the list filtered by
+// AutocompleteFilter (botbeat/admin.py): choosing in the search box opens the list filtered by
 // that row, the other filters kept; clearing it removes the filter.
 {
     const $ = django.jQuery;

@@ -9,8 +9,8 @@ from django.db import connection
 from django.utils import timezone
 
 from articles.filters import search_articles
-from articles.management.commands.generate_fake import NAMES
 from articles.models import Article, Status
+from bench.fake import NAMES
 from comments.models import MAX_DEPTH, Comment
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,7 @@ def test_the_counts_and_the_mix_of_statuses():
     assert Comment.objects.count() == SIZE["comments"]
     now = timezone.now()
     drafts = Article.objects.filter(status=Status.DRAFT).count()
-    scheduled = Article.objects.filter(status=Status.PUBLISHED, published_at__gt=now).count()
+    scheduled = Article.objects.scheduled(now).count()
     assert 0 < drafts < SIZE["articles"] * 0.1
     assert 0 < scheduled < SIZE["articles"] * 0.05
     # Comments go to public articles only.

@@ -1,7 +1,7 @@
-"""`manage.py generate_fake`: deterministic synthetic data at scale, for benchmarks.
-
-    manage.py generate_fake --articles 100000 --comments 1000000 [--companies 200 --tags 500
-                            --users N --seed 42 --clear]
+"""Deterministic synthetic data at scale, for the benchmark: `manage.py generate_fake` (its
+command, botbeat/management/commands/generate_fake.py) loads it, and bench/scenarios.py picks
+its URLs from it by the same NAMES and WORDS. Every app's rows: companies, tags, articles with
+their takeaways, readers, comments.
 
 The shape is a news site's: a few companies write most articles and tag popularity has a long
 tail (both Zipf-like), about 3% of articles are drafts and 1% scheduled (in 2099, so always in
@@ -21,12 +21,10 @@ import bisect
 import datetime as dt
 import itertools
 import random
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models, transaction
 from tqdm import tqdm
 
@@ -96,41 +94,26 @@ def sentence(rng: random.Random, words: int, name: str = "") -> str:
     return text[0].upper() + text[1:] + "."
 
 
-class Command(BaseCommand):
-    help = __doc__
+class FakeData:
+    """Writes the data, drawn from `seed`; progress bars on stderr unless `verbosity` is 0."""
 
-    def add_arguments(self, parser):
-        parser.add_argument("--articles", type=int, default=1000)
-        parser.add_argument("--comments", type=int, default=10000)
-        parser.add_argument("--companies", type=int, default=200)
-        parser.add_argument("--tags", type=int, default=500)
-        parser.add_argument("--users", type=int, help="commenters (default: comments / 100)")
-        parser.add_argument("--seed", type=int, default=42)
-        parser.add_argument(
-            "--clear", action="store_true", help="delete all articles, comments, companies first"
-        )
+    def __init__(self, *, seed: int, verbosity: int = 1):
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.verbosity = verbosity
 
-    def handle(self, *args, **options):
-        for name in ("articles", "comments", "companies", "tags"):
-            if options[name] < (1 if name in {"companies", "tags"} else 0):
-                raise CommandError(f"--{name} must be positive.")
-        self.rng = random.Random(options["seed"])
-        self.seed = options["seed"]
-        self.verbosity = options["verbosity"]
-        started = time.monotonic()
-        if options["clear"]:
-            self.clear()
-        elif Article.objects.exists():
-            raise CommandError("The database has articles already: use --clear to replace them.")
+    def has_articles(self) -> bool:
+        return Article.objects.exists()
 
-        users = options["users"] or max(10, options["comments"] // 100)
+    def load(self, *, articles: int, comments: int, companies: int, tags: int, users: int) -> None:
+        """Every row, then the counts the services keep, the search vectors and statistics."""
         with transaction.atomic():
-            company_ids = self.make_companies(options["companies"])
-            tag_ids = self.make_tags(options["tags"])
-            user_ids = self.make_users(users) if options["comments"] else []
-            public_ids = self.make_articles(options["articles"], company_ids, tag_ids)
-            if options["comments"] and public_ids:
-                self.make_comments(options["comments"], public_ids, user_ids)
+            company_ids = self.make_companies(companies)
+            tag_ids = self.make_tags(tags)
+            user_ids = self.make_users(users) if comments else []
+            public_ids = self.make_articles(articles, company_ids, tag_ids)
+            if comments and public_ids:
+                self.make_comments(comments, public_ids, user_ids)
                 comment_counts_refresh()  # the counts the comment services keep, for COPY's rows
             # COPY and bulk_create pass by the services: recount every tag and company.
             tag_counts_refresh(tag_ids=Tag.objects.values_list("pk", flat=True))
@@ -143,13 +126,6 @@ class Command(BaseCommand):
             # still visits every row it counts. VACUUM cannot run in a transaction (a test's).
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"{options['articles']} articles, {options['comments']} comments, "
-                f"{options['companies']} companies, {options['tags']} tags, {users} users "
-                f"in {time.monotonic() - started:.1f}s"
-            )
-        )
 
     # Writing rows
 
@@ -191,7 +167,8 @@ class Command(BaseCommand):
     def next_id(self, model: type[models.Model]) -> int:
         return (model.objects.aggregate(m=models.Max("pk"))["m"] or 0) + 1
 
-    def clear(self):
+    def clear(self) -> None:
+        """Delete every article, comment, tag and company, and the fake readers."""
         with transaction.atomic():
             Comment.objects.all().delete()
             Article.objects.all().delete()
