@@ -3,6 +3,7 @@
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils.cache import patch_cache_control
 from django.utils.csp import CSP
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -18,11 +19,25 @@ class DocumentOptionsMixin:
         return HttpResponse()
 
 
+class PrivatePageMixin:
+    """A page whose HTML carries the request's CSP nonce and CSRF token: every answer (GET, HEAD,
+    OPTIONS, errors) is `private, no-store`, so that no cache, a browser's, a CDN's or the
+    response cache (botbeat/cache.py), hands them to another visitor (API.md). Said here, before
+    ConditionalGetMiddleware sees the answer: it adds no ETag to a no-store answer and so never
+    answers 304, and CacheControlMiddleware leaves the header as it is."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
 class SchemaView(DocumentOptionsMixin, SpectacularAPIView):
-    """The OpenAPI schema, in YAML or JSON by the `Accept` header."""
+    """The OpenAPI schema, in YAML or JSON by the `Accept` header. It carries no nonce and no
+    token, so it is cached as the API's public answers are."""
 
 
-class SwaggerView(DocumentOptionsMixin, SpectacularSwaggerView):
+class SwaggerView(DocumentOptionsMixin, PrivatePageMixin, SpectacularSwaggerView):
     """Swagger UI, with the site's Cross-Origin-Opener-Policy (same-origin): drf-spectacular
     loosens it for OAuth2 sign-in popups, which BotBeat's bearer tokens do not use."""
 
@@ -33,7 +48,7 @@ class SwaggerView(DocumentOptionsMixin, SpectacularSwaggerView):
         return response
 
 
-class RedocView(DocumentOptionsMixin, SpectacularRedocView):
+class RedocView(DocumentOptionsMixin, PrivatePageMixin, SpectacularRedocView):
     """ReDoc, under REDOC_CSP (botbeat/urls.py)."""
 
 
