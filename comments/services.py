@@ -14,7 +14,7 @@ Who may do what:
 from collections import Counter
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -89,7 +89,7 @@ def _set_status(comment: Comment, status: str) -> None:
 def comment_create(
     *,
     article: Article,
-    author: AbstractBaseUser,
+    author: User,
     body: str,
     parent: Comment | None = None,
 ) -> Comment:
@@ -118,7 +118,7 @@ def comment_create(
                 "This comment was removed or hidden: it takes no replies.", "withheld"
             )
         if parent.depth >= MAX_DEPTH:
-            parent = Comment.objects.get(pk=parent.parent_id)
+            parent = parent.parent
 
     _lock_article(article.pk)
     comment = Comment.objects.create(
@@ -143,7 +143,7 @@ def _locked(comment: Comment) -> Comment:
     return Comment.objects.select_for_update().get(pk=comment.pk)
 
 
-def _require_author(comment: Comment, user: AbstractBaseUser, verb: str) -> None:
+def _require_author(comment: Comment, user: User, verb: str) -> None:
     if comment.author_id == user.pk:
         return
     hint = " Staff hide comments instead (PATCH `status`)." if is_staff(user) else ""
@@ -152,7 +152,7 @@ def _require_author(comment: Comment, user: AbstractBaseUser, verb: str) -> None
     )
 
 
-def _require_moderator(user: AbstractBaseUser) -> None:
+def _require_moderator(user: User) -> None:
     if not is_staff(user):
         raise exceptions.PermissionDenied("Only staff moderate comments.", code="not_moderator")
 
@@ -166,7 +166,7 @@ def _refuse_removed(comment: Comment) -> None:
 
 
 @transaction.atomic
-def comment_edit(*, comment: Comment, editor: AbstractBaseUser, body: str) -> Comment:
+def comment_edit(*, comment: Comment, editor: User, body: str) -> Comment:
     """Replace the body of `editor`'s own visible comment; `edited_at` records when it changed
     (an edit to the same text changes nothing). Allowed while comments are closed too."""
     body = _clean_body_field(body)
@@ -184,7 +184,7 @@ def comment_edit(*, comment: Comment, editor: AbstractBaseUser, body: str) -> Co
 
 
 @transaction.atomic
-def comment_delete(*, comment: Comment, actor: AbstractBaseUser) -> Comment:
+def comment_delete(*, comment: Comment, actor: User) -> Comment:
     """The author removes their comment, for good (status `removed`; the row stays, so that the
     replies under it keep their place). Deleting it again changes nothing."""
     comment = _locked(comment)
@@ -195,7 +195,7 @@ def comment_delete(*, comment: Comment, actor: AbstractBaseUser) -> Comment:
 
 
 @transaction.atomic
-def comment_hide(*, comment: Comment, moderator: AbstractBaseUser) -> Comment:
+def comment_hide(*, comment: Comment, moderator: User) -> Comment:
     """Staff withhold a comment from the public (status `hidden`); idempotent."""
     _require_moderator(moderator)
     comment = _locked(comment)
@@ -206,7 +206,7 @@ def comment_hide(*, comment: Comment, moderator: AbstractBaseUser) -> Comment:
 
 
 @transaction.atomic
-def comment_restore(*, comment: Comment, moderator: AbstractBaseUser) -> Comment:
+def comment_restore(*, comment: Comment, moderator: User) -> Comment:
     """Staff show a hidden comment again (status `visible`); idempotent. A comment its author
     removed stays removed."""
     _require_moderator(moderator)
