@@ -100,7 +100,7 @@ class TagQuerySet(models.QuerySet):
         links, whatever the page size. A count per tag in SQL costs each tag's links or all the
         scheduled articles, per tag.
         """
-        clone = self._chain()
+        clone = self.all()
         clone._iterable_class = TagWithArticleCountIterable
         return clone
 
@@ -298,9 +298,10 @@ class ArticleQuerySet(models.QuerySet):
         article and a company per item, and prefetching the tags into them, was most of a
         feed page's time (tests/miss_costs.py measures it). Annotations made before (a
         search's `relevance`) stay in the rows, for the cursor."""
-        return self.annotate(excerpt_source=Substr("summary", 1, EXCERPT_SOURCE_LENGTH)).values(
-            *LIST_COLUMNS, *self.query.annotations, "excerpt_source"
-        )
+        # values() keeps the queryset's class (Django clones it); django-stubs says QuerySet.
+        return self.annotate(  # type: ignore[return-value]
+            excerpt_source=Substr("summary", 1, EXCERPT_SOURCE_LENGTH)
+        ).values(*LIST_COLUMNS, *self.query.annotations, "excerpt_source")
 
     def detail_rows(self) -> "ArticleQuerySet":
         """What the detail shows, as plain rows, its takeaways in the row as `takeaway_items`
@@ -314,7 +315,8 @@ class ArticleQuerySet(models.QuerySet):
             .annotate(items=JSONList(JSONArray("position", "text")))
             .values("items")
         )
-        return self.annotate(takeaway_items=Subquery(items)).values(
+        # values() keeps the queryset's class (Django clones it); django-stubs says QuerySet.
+        return self.annotate(takeaway_items=Subquery(items)).values(  # type: ignore[return-value]
             *LIST_COLUMNS, *DETAIL_COLUMNS, "takeaway_items"
         )
 

@@ -59,7 +59,8 @@ def _rank_related(*, article: Article, tags: list[Tag], limit: int, now) -> list
         return top
 
     by_rarity = sorted(tags, key=lambda tag: (tag.published_count, tag.pk))
-    rare, links = [], 0
+    rare: list[int] = []
+    links = 0
     for tag in by_rarity:
         if rare and links + tag.published_count > RARE_TAGS_BUDGET:
             break
@@ -107,7 +108,7 @@ def _best_scored(*, article, others, candidates, weights, limit) -> list[tuple[i
         .values_list("score", "article_id"),
         reverse=True,
     )
-    found = []
+    found: list[tuple[tuple, int]] = []
     start = 0
     while start < len(scored) and len(found) < limit:
         end = min(len(scored), start + 2 * limit)

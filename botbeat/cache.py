@@ -45,12 +45,11 @@ import threading
 import time
 from collections.abc import Collection
 from contextvars import ContextVar
-from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.core.cache import cache, caches
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.http import parse_etags
 
@@ -343,7 +342,9 @@ def credentials_user(request):
     session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     if session_key:
         engine = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
-        user = get_user(SimpleNamespace(session=engine(session_key)))
+        session_request = HttpRequest()  # all that get_user() reads of it is the session
+        session_request.session = engine(session_key)
+        user = get_user(session_request)
         if user.is_authenticated:
             return user
     return None
@@ -501,7 +502,7 @@ class ResponseCacheMiddleware:
                 headers["Cache-Control"], until_publish
             )
         if etag_matches(headers.get("ETag"), request.META.get("HTTP_IF_NONE_MATCH")):
-            response = HttpResponseNotModified()
+            response: HttpResponse = HttpResponseNotModified()
             for name in ("ETag", "Cache-Control", "Vary", "Surrogate-Key", "Cache-Tag"):
                 if name in headers:
                     response[name] = headers[name]

@@ -40,9 +40,9 @@ def stored_count_refresh(
         return
     with transaction.atomic(savepoint=False):
         list(
-            model.objects.select_for_update(no_key=True)
+            model._default_manager.select_for_update(no_key=True)
             .filter(pk__in=ids)
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        model.objects.filter(pk__in=ids).update(**{field: count})
+        model._default_manager.filter(pk__in=ids).update(**{field: count})

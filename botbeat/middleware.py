@@ -1,6 +1,7 @@
 """The API's HTTP plumbing: the request body limit and caching headers."""
 
 from django.conf import settings
+from django.middleware.csp import get_nonce
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from botbeat.errors import problem_response
@@ -56,6 +57,12 @@ class CacheControlMiddleware:
     (API.md), so browsers and a CDN may keep them briefly (and revalidate with the ETag). What
     staff who see more than the public get (drafts, withheld comments) is `private, no-store`,
     and so is what a view marks as personal itself (`/auth/me/`); errors are not kept.
+
+    An answer that may carry this request's CSP nonce or CSRF token (a page such as the docs) is
+    `private, no-store` whatever its view said (API.md): a shared cache would hand one nonce and
+    one token to every visitor. Its ETag goes too, so that nothing revalidates it. The docs'
+    views say so themselves (botbeat/docs.py), which also keeps ConditionalGetMiddleware from
+    adding the ETag and answering 304 in the first place.
     """
 
     def __init__(self, get_response):
@@ -63,7 +70,13 @@ class CacheControlMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if not request.path.startswith("/api/") or response.has_header("Cache-Control"):
+        if not request.path.startswith("/api/"):
+            return response
+        if carries_request_secrets(request):
+            response["Cache-Control"] = "private, no-store"
+            del response["ETag"]
+            return response
+        if response.has_header("Cache-Control"):
             return response
         public = not sees_more_than_public(getattr(request, "user", None))
         if request.method in {"GET", "HEAD"} and response.status_code in {200, 304} and public:
@@ -77,3 +90,9 @@ class CacheControlMiddleware:
             patch_cache_control(response, private=True, no_store=True)
         patch_vary_headers(response, ("Authorization", "Cookie"))
         return response
+
+
+def carries_request_secrets(request) -> bool:
+    """Whether the answer may show this request's CSP nonce or CSRF token: Django makes each
+    only when something asks for it (a template, `get_token()`), and says so."""
+    return bool(get_nonce(request)) or bool(request.META.get("CSRF_COOKIE_NEEDS_UPDATE"))

@@ -55,7 +55,7 @@ def role_permissions(user: Someone) -> frozenset[str]:
             .distinct()
         )
         held = frozenset(f"{app_label}.{codename}" for app_label, codename in rows)
-        user._botbeat_role_permissions = held
+        setattr(user, "_botbeat_role_permissions", held)  # noqa: B010 (not a field)
     return held
 
 

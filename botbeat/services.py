@@ -69,8 +69,9 @@ def merge_audit(*, by: AbstractBaseUser | None, source: Model, target: Model, ca
     `source` is deleted: its deletion, and on `target` what it absorbed."""
     audit(by=by, objects=[source], message="", flag=DELETION)
     name = source._meta.verbose_name
+    slug = getattr(source, "slug", source.pk)
     audit(
         by=by,
         objects=[target],
-        message=f"Merged {name} “{source}” ({source.slug}) into this one: {carried} articles.",
+        message=f"Merged {name} “{source}” ({slug}) into this one: {carried} articles.",
     )

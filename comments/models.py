@@ -17,7 +17,7 @@ BODY_MAX_LENGTH = 5000
 PATH_SEGMENT_LENGTH = 12
 
 
-def thread_place(*, pk: int, parent: "Comment | None") -> tuple[str, int]:
+def thread_place(*, pk: int, parent: "Comment | None") -> tuple[str, int | None]:
     """The `path` and `thread` of the comment `pk` under `parent` (None: a top-level one)."""
     if pk >= 10**PATH_SEGMENT_LENGTH:
         raise ValueError("Comment ids outgrew PATH_SEGMENT_LENGTH: widen it (and migrate).")
@@ -68,7 +68,8 @@ class CommentQuerySet(models.QuerySet):
         """What a comment in a thread shows, as plain rows (`.values()`, THREAD_COLUMNS) with
         its article's slug and its author's names joined in: one query for a page, and no
         instance (comments.serializers.thread_item writes them out)."""
-        return self.values(*THREAD_COLUMNS)
+        # values() keeps the queryset's class (Django clones it); django-stubs says QuerySet.
+        return self.values(*THREAD_COLUMNS)  # type: ignore[return-value]
 
     def for_thread(self) -> "CommentQuerySet":
         """What a comment renders, in one query however many comments and authors."""

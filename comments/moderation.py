@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from knox.models import AuthToken
 
@@ -76,7 +76,7 @@ def _moderate(*, service, comments, moderator, wanted: str) -> ModerationResult:
 
 @transaction.atomic
 def comments_hide(
-    *, comments: Iterable[Comment], moderator: AbstractBaseUser, message: str = HIDDEN_MESSAGE
+    *, comments: Iterable[Comment], moderator: User, message: str = HIDDEN_MESSAGE
 ) -> ModerationResult:
     """Hide these comments through comment_hide, and record each one hidden; all or nothing.
 
@@ -92,9 +92,7 @@ def comments_hide(
 
 
 @transaction.atomic
-def comments_restore(
-    *, comments: Iterable[Comment], moderator: AbstractBaseUser
-) -> ModerationResult:
+def comments_restore(*, comments: Iterable[Comment], moderator: User) -> ModerationResult:
     """Show these hidden comments again through comment_restore, and record each one restored."""
     return _moderate(
         service=comment_restore,
@@ -104,13 +102,13 @@ def comments_restore(
     )
 
 
-def may_deactivate(user: AbstractBaseUser) -> bool:
+def may_deactivate(user: User) -> bool:
     """Whether `user` may deactivate readers: moderators, and whoever administers users."""
     return user.has_perm(DEACTIVATE_PERMISSION) or user.has_perm("auth.change_user")
 
 
 @transaction.atomic
-def user_deactivate(*, user: AbstractBaseUser, by: AbstractBaseUser) -> int:
+def user_deactivate(*, user: User, by: User) -> int:
     """Deactivate `user` and hide every visible comment they wrote; returns how many were hidden.
 
     They can no longer sign in (Django refuses inactive users' sessions) and their API tokens

@@ -15,7 +15,7 @@ Who may do what:
 from collections import Counter
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -40,7 +40,8 @@ def body_clean(body: str) -> str:
         refuse_control_characters(text, allowed="\n\t")
     except serializers.ValidationError as error:  # botbeat.text's rule, shared with the fields
         (detail,) = error.detail
-        raise Invalid(str(detail), code=detail.code, field="body") from None
+        assert isinstance(detail, serializers.ErrorDetail)
+        raise Invalid(str(detail), code=str(detail.code), field="body") from None
     if not is_visible_text(text):
         raise Invalid("This field may not be blank.", code="blank", field="body")
     if len(text) > BODY_MAX_LENGTH:
@@ -91,7 +92,7 @@ def _set_status(comment: Comment, status: str) -> None:
 def comment_create(
     *,
     article: Article,
-    author: AbstractBaseUser,
+    author: User,
     body: str,
     parent: Comment | None = None,
 ) -> Comment:
@@ -118,7 +119,7 @@ def comment_create(
                 "This comment was removed or hidden: it takes no replies.", "withheld"
             )
         if parent.depth >= MAX_DEPTH:
-            parent = Comment.objects.get(pk=parent.parent_id)
+            parent = parent.parent
 
     _lock_article(article.pk)
     comment = Comment.objects.create(
@@ -143,14 +144,14 @@ def _locked(comment: Comment) -> Comment:
     return Comment.objects.select_for_update().get(pk=comment.pk)
 
 
-def _require_author(comment: Comment, user: AbstractBaseUser, verb: str) -> None:
+def _require_author(comment: Comment, user: User, verb: str) -> None:
     if comment.author_id == user.pk:
         return
     hint = " Moderators hide comments instead (PATCH `status`)." if moderates(user) else ""
     raise Forbidden(f"Only its author may {verb} a comment.{hint}", code="not_author")
 
 
-def _require_moderator(user: AbstractBaseUser) -> None:
+def _require_moderator(user: User) -> None:
     if not moderates(user):
         raise Forbidden("Only moderators moderate comments.", code="not_moderator")
 
@@ -164,7 +165,7 @@ def _refuse_removed(comment: Comment) -> None:
 
 
 @transaction.atomic
-def comment_edit(*, comment: Comment, editor: AbstractBaseUser, body: str) -> Comment:
+def comment_edit(*, comment: Comment, editor: User, body: str) -> Comment:
     """Replace the body of `editor`'s own visible comment; `edited_at` records when it changed
     (an edit to the same text changes nothing). Allowed while comments are closed too."""
     body = body_clean(body)
@@ -180,7 +181,7 @@ def comment_edit(*, comment: Comment, editor: AbstractBaseUser, body: str) -> Co
 
 
 @transaction.atomic
-def comment_delete(*, comment: Comment, actor: AbstractBaseUser) -> Comment:
+def comment_delete(*, comment: Comment, actor: User) -> Comment:
     """The author removes their comment, for good (status `removed`; the row stays, so that the
     replies under it keep their place). Deleting it again changes nothing."""
     comment = _locked(comment)
@@ -195,9 +196,7 @@ RESTORED_MESSAGE = "Restored by a moderator."
 
 
 @transaction.atomic
-def comment_hide(
-    *, comment: Comment, moderator: AbstractBaseUser, message: str = HIDDEN_MESSAGE
-) -> Comment:
+def comment_hide(*, comment: Comment, moderator: User, message: str = HIDDEN_MESSAGE) -> Comment:
     """A moderator withholds a comment from the public (status `hidden`), on the record
     (`message`, in the admin's log); hiding it again changes and records nothing."""
     _require_moderator(moderator)
@@ -210,7 +209,7 @@ def comment_hide(
 
 
 @transaction.atomic
-def comment_restore(*, comment: Comment, moderator: AbstractBaseUser) -> Comment:
+def comment_restore(*, comment: Comment, moderator: User) -> Comment:
     """A moderator shows a hidden comment again (status `visible`), on the record; restoring
     a visible one changes and records nothing. A comment its author removed stays removed."""
     _require_moderator(moderator)

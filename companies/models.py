@@ -15,7 +15,6 @@ class CompanyQuerySet(models.QuerySet):
         `published_count` (scheduled articles included) rules most out for free; the EXISTS is
         one probe of the article_company_feed index.
         """
-        from articles.models import Article
 
         if sees_unpublished(user):
             return self.all()

@@ -21,7 +21,7 @@ from django.test import RequestFactory
 
 from botbeat import errors
 from tests.factories import ArticleFactory, StaffFactory
-from tests.hardening.servers import Granian, Gunicorn, environment, http
+from tests.hardening.servers import SETTINGS_VARIABLES, Granian, Gunicorn, environment, http
 
 BASE_DIR = Path(settings.BASE_DIR)
 SECRET_KEY = secrets.token_urlsafe(50)  # 67 characters
@@ -49,12 +49,56 @@ def manage(*args, env) -> subprocess.CompletedProcess:
 
 # check --deploy
 
+# What the README's "Deploying" section exports, word for word (DEBUG is off by default), and
+# the variants the README documents: an edge cache, collected static files, a known proxy count.
+DEPLOYED = {
+    "DATABASE_URL": "postgres://botbeat@db.internal:5432/botbeat",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+    "SECRET_KEY": SECRET_KEY,
+    "ALLOWED_HOSTS": "api.botbeat.example",
+    "BEHIND_TLS_PROXY": "true",
+    "CORS_ALLOWED_ORIGINS": "https://botbeat.example",
+}
+DEPLOYMENTS = {
+    "README's Deploying": DEPLOYED,
+    "behind Varnish": {
+        **DEPLOYED,
+        "EDGE_PURGER": "varnish",
+        "VARNISH_PURGE_URLS": "http://varnish-1:6081/,http://varnish-2:6081/",
+    },
+    "static files collected": {
+        **DEPLOYED,
+        "STATIC_ROOT": "/srv/botbeat/static",
+        "WHITENOISE_USE_FINDERS": "false",
+    },
+    "one proxy, a frontend signing in across origins": {
+        **DEPLOYED,
+        "NUM_PROXIES": "1",
+        "CORS_ALLOW_CREDENTIALS": "true",
+    },
+    "the tests' production environment": PRODUCTION_ENV,
+}
 
-def test_check_deploy_finds_nothing_in_the_production_environment():
-    result = manage("check", "--deploy", "--fail-level", "DEBUG", env=environment(PRODUCTION_ENV))
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS)
+def test_check_deploy_finds_nothing_in_the_production_environment(deployment):
+    env = environment(DEPLOYMENTS[deployment])
+
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
 
     assert result.returncode == 0, result.stdout + result.stderr
+    # Nothing at any level, and nothing silenced (SILENCED_SYSTEM_CHECKS is empty).
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_the_checks_run_with_no_setting_of_this_process():
+    """Every variable settings.py reads is one `environment()` leaves out: the subprocesses get
+    the deployment's environment and nothing of the tests'."""
+    read = set(
+        re.findall(r'env_[a-z]+\(\s*"([A-Z0-9_]+)"', (BASE_DIR / "botbeat/settings.py").read_text())
+    )
+
+    assert read and read <= SETTINGS_VARIABLES, sorted(read - SETTINGS_VARIABLES)
 
 
 def test_check_deploy_warns_without_a_tls_proxy():
