@@ -257,6 +257,11 @@ class ArticleAdmin(NewsroomAdmin):
             form.base_fields["tag_list"] = field
         return form
 
+    def get_queryset(self, request):
+        # The one rule (botbeat.roles): a Moderator, who views articles to judge comments in
+        # their context, finds the public's articles here, as in the API; Editors find all.
+        return super().get_queryset(request).visible_to(request.user)
+
     def list_queryset(self, request, queryset):
         # The texts and the search vector are most of a row's bytes; a row of the list shows
         # none of them.

@@ -43,6 +43,9 @@ def role_permissions(user: Someone) -> frozenset[str]:
     if user.is_superuser:
         return ROLE_PERMISSIONS
     held = getattr(user, "_botbeat_role_permissions", None)
+    if held is None and hasattr(user, "_perm_cache"):
+        # ModelBackend has loaded them all already (the admin asked has_perm): no query.
+        held = ROLE_PERMISSIONS & user._perm_cache
     if held is None:
         wanted = Q()
         for name in ROLE_PERMISSIONS:

@@ -122,6 +122,11 @@ class CommentAdmin(NewsroomAdmin):
             return [*self.readonly_fields, "status"]  # for good: nobody restores it
         return self.readonly_fields
 
+    def get_queryset(self, request):
+        # The one rule (botbeat.roles): the comments of the articles this user may see, all of
+        # them (withheld ones included) for whoever moderates, as in the API.
+        return super().get_queryset(request).visible_to(request.user)
+
     def list_queryset(self, request, queryset):
         # Of the article, only its title: its texts and search vector are most of its bytes.
         return queryset.only(

@@ -121,6 +121,7 @@ def test_editor_changes_articles_and_not_comments(editor_client):
 
 def test_moderator_changes_comments_and_only_reads_articles(moderator_client):
     article = ArticleFactory(status=Status.DRAFT, title="Untouched")
+    live = ArticleFactory(title="Live")
     comment = CommentFactory()
 
     assert moderator_client.get("/admin/comments/comment/").status_code == 200
@@ -128,15 +129,17 @@ def test_moderator_changes_comments_and_only_reads_articles(moderator_client):
     comment.refresh_from_db()
     assert comment.status == "hidden"
 
-    page = moderator_client.get(f"/admin/articles/article/{article.pk}/change/")
+    page = moderator_client.get(f"/admin/articles/article/{live.pk}/change/")
     assert page.status_code == 200
     assert page.context["has_change_permission"] is False  # read-only
     assert (
         moderator_client.post(
-            f"/admin/articles/article/{article.pk}/change/", {"title": "Defaced"}
+            f"/admin/articles/article/{live.pk}/change/", {"title": "Defaced"}
         ).status_code
         == 403
     )
+    live.refresh_from_db()
+    assert live.title == "Live"
     response = moderator_client.post(
         "/admin/articles/article/",
         {"action": "publish_now", "_selected_action": [article.pk], "index": 0},
@@ -156,3 +159,25 @@ def test_a_moderator_reading_an_article_sees_its_tags(moderator_client):
     html = moderator_client.get(f"/admin/articles/article/{article.pk}/change/").content.decode()
 
     assert "AI Safety, Robotics" in html
+
+
+def test_the_admin_asks_the_apis_rule_for_articles_and_comments(editor, moderator, superuser):
+    """botbeat.roles decides here as in the API: a Moderator (who views articles) does not find
+    drafts or their comments; an Editor finds drafts; a superuser finds everything."""
+    draft = ArticleFactory(status=Status.DRAFT, title="Unannounced model")
+    on_draft = CommentFactory(article=draft, body="Early comment")
+    CommentFactory(body="Public comment")
+
+    def found(user, path: str, text: str) -> bool:
+        response = client_for(user).get(path)
+        return response.status_code == 200 and text in response.content.decode()
+
+    articles, comments = "/admin/articles/article/", "/admin/comments/comment/"
+    assert found(editor, articles, "Unannounced model")
+    assert not found(moderator, articles, "Unannounced model")
+    assert client_for(moderator).get(f"{articles}{draft.pk}/change/").status_code == 302
+    assert found(superuser, articles, "Unannounced model")
+    assert found(moderator, comments, "Public comment")
+    assert not found(moderator, comments, "Early comment")
+    assert client_for(moderator).get(f"{comments}{on_draft.pk}/change/").status_code == 302
+    assert found(superuser, comments, "Early comment")
