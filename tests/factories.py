@@ -44,16 +44,24 @@ def role_groups() -> dict[str, Group]:
     return {name: Group.objects.get(name=name) for name in roles.ROLES}
 
 
+def in_groups(*names: str):
+    """A post-generation declaration that adds the account to these role groups."""
+
+    @factory.post_generation
+    def groups(user, create, extracted, **kwargs):
+        if create:
+            found = role_groups()
+            user.groups.add(*(found[name] for name in names))
+
+    return groups
+
+
 class EditorFactory(StaffFactory):
     class Meta:
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"editor{n}")
-
-    @factory.post_generation
-    def groups(user, create, extracted, **kwargs):
-        if create:
-            user.groups.add(role_groups()["Editors"])
+    groups = in_groups("Editors")
 
 
 class ModeratorFactory(StaffFactory):
@@ -61,25 +69,17 @@ class ModeratorFactory(StaffFactory):
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"moderator{n}")
-
-    @factory.post_generation
-    def groups(user, create, extracted, **kwargs):
-        if create:
-            user.groups.add(role_groups()["Moderators"])
+    groups = in_groups("Moderators")
 
 
 class NewsroomFactory(StaffFactory):
+    """Staff with both roles: an Editor who also moderates."""
+
     class Meta:
         skip_postgeneration_save = True
 
-    """Staff with both roles: an Editor who also moderates."""
-
     username = factory.Sequence(lambda n: f"newsroom{n}")
-
-    @factory.post_generation
-    def groups(user, create, extracted, **kwargs):
-        if create:
-            user.groups.add(*role_groups().values())
+    groups = in_groups("Editors", "Moderators")
 
 
 class CompanyFactory(factory.django.DjangoModelFactory):
