@@ -5,12 +5,8 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from accounts.models import DISPLAY_NAME_MAX_LENGTH, display_name_of
-from botbeat.text import (
-    NO_CONTROL_CHARACTERS,
-    StrictCharField,
-    is_visible_text,
-    refuse_control_characters,
-)
+from botbeat.fields import StrictCharField
+from botbeat.text import NO_CONTROL_CHARACTERS, is_visible_text, refuse_control_characters
 
 USERNAME_MIN_LENGTH = 3
 USERNAME_MAX_LENGTH = 30

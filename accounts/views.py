@@ -28,7 +28,7 @@ from botbeat.api import (
     PROBLEM_400,
     ProblemSerializer,
     StrictQueryParamsMixin,
-    check_query_params,
+    StrictQueryParamsOnWritesMixin,
     problem_response,
 )
 
@@ -44,19 +44,6 @@ PROBLEM_400_TOKEN = problem_response(
     "username and password do not match an active reader (`invalid_credentials`): an unknown "
     "user and a wrong password get this same answer."
 )
-
-
-class StrictQueryParamsOnWritesMixin(StrictQueryParamsMixin):
-    """Query parameters are strict on writes too: a POST, PATCH or DELETE takes none, so that
-    `?parent=3` sent in the wrong place is a 400 rather than silently a top-level comment."""
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        # A method the view does not serve is a 405 (dispatch answers it after initial()),
-        # whatever its query says.
-        method = request.method.lower()
-        if method not in {"get", "head", "options"} and hasattr(self, method):
-            check_query_params(request, set(), set())
 
 
 class RegisterView(StrictQueryParamsOnWritesMixin, APIView):

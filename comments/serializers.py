@@ -2,8 +2,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import display_name_of
+from botbeat.fields import StrictCharField, StrictIntegerField
 from botbeat.renderers import iso_datetime
-from botbeat.text import NO_CONTROL_CHARACTERS_IN_TEXT, StrictCharField
+from botbeat.text import NO_CONTROL_CHARACTERS_IN_TEXT
 from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, Comment
 from comments.services import body_clean
 
@@ -12,15 +13,6 @@ MODERATION_STATUS_CHOICES = [
     (Comment.Status.VISIBLE.value, "Visible (restore a hidden comment)"),
     (Comment.Status.HIDDEN.value, "Hidden by a moderator"),
 ]
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """A JSON integer, and only that: DRF's IntegerField also takes "12" and 12.0."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class CommentAuthorSerializer(serializers.Serializer):

@@ -21,9 +21,13 @@ from accounts.schema import (
     throttle_note,
 )
 from accounts.throttles import CommentEditRateThrottle, CommentPostRateThrottle
-from accounts.views import StrictQueryParamsOnWritesMixin
 from articles.models import Article, is_staff
-from botbeat.api import PROBLEM_400, PROBLEM_404, StrictFilterBackend
+from botbeat.api import (
+    PROBLEM_400,
+    PROBLEM_404,
+    StrictFilterBackend,
+    StrictQueryParamsOnWritesMixin,
+)
 from botbeat.api import problem_response as problem
 from botbeat.cache import article_key, tag_answer
 from botbeat.conditional import RespondMixin, respond
