@@ -22,6 +22,7 @@ from botbeat.fields import (
     StrictURLField,
     json_type,
 )
+from botbeat.parsers import REPEATED_KEY_MESSAGE, RepeatedKeyError, strict_json_loads
 from companies.models import Company
 
 
@@ -130,7 +131,9 @@ def parse_line(raw: bytes) -> ArticleData:
     except UnicodeDecodeError as exc:
         raise LineError([("json", f"Not valid UTF-8 (byte {exc.start + 1}).")]) from None
     try:
-        value = json.loads(text)
+        value = strict_json_loads(text)  # the API's rules: no NaN, no key given twice
+    except RepeatedKeyError as exc:
+        raise LineError([(path or "line", REPEATED_KEY_MESSAGE) for path in exc.paths]) from None
     except json.JSONDecodeError as exc:
         raise LineError([("json", f"{exc.msg} (column {exc.colno}).")]) from None
     except RecursionError:

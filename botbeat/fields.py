@@ -13,6 +13,7 @@ from typing import Any
 from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from botbeat.text import NO_NUL
 
@@ -97,14 +98,27 @@ class StrictIntegerField(StrictTypeMixin, serializers.IntegerField):
 
 
 class StrictSerializer(serializers.Serializer):
-    """An object whose keys are all known: a typo ("takeaway") must not drop data silently."""
+    """An object whose keys are all known: a typo ("takeaway") must not drop data silently.
+
+    Known means writable: a read-only field sent back (a comment's `status` from the answer,
+    on a POST) is as unknown as a typo. Every request body's serializer is one of these, and
+    the schema says so (`additionalProperties: false`, botbeat.schema); without fields, it is
+    the body of an operation that takes none (`{}` or nothing).
+    """
 
     def to_internal_value(self, data):
         if not isinstance(data, Mapping):
+            # Keyed, as DRF's own refusal: a serializer's errors are a dict even at the top.
+            message = f"Expected an object, got {json_type(data)}."
             raise serializers.ValidationError(
-                [f"Expected an object, got {json_type(data)}."], code="invalid"
+                {api_settings.NON_FIELD_ERRORS_KEY: [message]}, code="invalid"
             )
-        unknown = {key: ["Unknown field."] for key in data if key not in self.fields}
+        known = {field.field_name for field in self._writable_fields}
+        unknown = {
+            key: [serializers.ErrorDetail("Unknown field.", code="unknown_field")]
+            for key in data
+            if key not in known
+        }
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:

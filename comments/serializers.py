@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import display_name_of
-from botbeat.fields import StrictCharField, StrictIntegerField
+from botbeat.fields import StrictCharField, StrictIntegerField, StrictSerializer
 from botbeat.renderers import iso_datetime
 from botbeat.text import NO_CONTROL_CHARACTERS_IN_TEXT
 from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, Comment
@@ -145,7 +145,7 @@ class CommentSerializer(serializers.ModelSerializer):
         return thread_item(row, show_withheld=self.context.get("show_withheld", False))
 
 
-class CommentCreateSerializer(serializers.Serializer):
+class CommentCreateSerializer(StrictSerializer):
     body = StrictCharField(
         max_length=BODY_MAX_LENGTH,
         validators=[NO_CONTROL_CHARACTERS_IN_TEXT],
@@ -175,7 +175,7 @@ class CommentCreateSerializer(serializers.Serializer):
         return parent
 
 
-class CommentUpdateSerializer(serializers.Serializer):
+class CommentUpdateSerializer(StrictSerializer):
     body = StrictCharField(
         required=False,
         max_length=BODY_MAX_LENGTH,

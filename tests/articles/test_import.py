@@ -471,6 +471,16 @@ ERRORS = [
         id="author-null",
     ),
     pytest.param(
+        json.dumps(bad_line(company=MISSING))[:-1] + ', "company": {"name": "A", "name": "B"}}',
+        "line 2: company.name: Given more than once: each key of a JSON object once.",
+        id="repeated-key",
+    ),
+    pytest.param(
+        json.dumps(bad_line(summary=MISSING))[:-1] + ', "summary": NaN}',
+        "line 2: json: Out of range float values are not JSON compliant: 'NaN'",
+        id="not-json-nan",
+    ),
+    pytest.param(
         bad_line(takeaway=["typo"]), "line 2: takeaway: Unknown field.", id="unknown-field"
     ),
     pytest.param(
