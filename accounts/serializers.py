@@ -5,12 +5,8 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from accounts.models import DISPLAY_NAME_MAX_LENGTH, display_name_of
-from botbeat.text import (
-    NO_CONTROL_CHARACTERS,
-    StrictCharField,
-    is_visible_text,
-    refuse_control_characters,
-)
+from botbeat.fields import StrictCharField, StrictSerializer
+from botbeat.text import NO_CONTROL_CHARACTERS, is_visible_text, refuse_control_characters
 
 USERNAME_MIN_LENGTH = 3
 USERNAME_MAX_LENGTH = 30
@@ -40,7 +36,7 @@ class AccountSerializer(serializers.Serializer):
         return display_name_of(user)
 
 
-class RegisterSerializer(serializers.Serializer):
+class RegisterSerializer(StrictSerializer):
     username = StrictCharField(
         min_length=USERNAME_MIN_LENGTH,
         max_length=USERNAME_MAX_LENGTH,
@@ -96,7 +92,7 @@ class RegisterSerializer(serializers.Serializer):
         return attrs
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(StrictSerializer):
     username = StrictCharField(max_length=150, help_text="Any case: `Alice` signs in `alice`.")
     password = StrictCharField(
         write_only=True,

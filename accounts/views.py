@@ -28,35 +28,28 @@ from botbeat.api import (
     PROBLEM_400,
     ProblemSerializer,
     StrictQueryParamsMixin,
-    check_query_params,
+    StrictQueryParamsOnWritesMixin,
     problem_response,
 )
+from botbeat.fields import StrictSerializer
 
-PROBLEM_400_QUERY = problem_response("A query parameter: this operation takes none.")
+PROBLEM_400_LOGOUT = problem_response(
+    "A query parameter (this operation takes none); a body with fields (`unknown_field`: it "
+    "takes none) or that is not JSON (`parse_error`)."
+)
 PROBLEM_400_REGISTER = problem_response(
-    "A query parameter (this operation takes none); malformed JSON (`parse_error`); or a field "
+    "A query parameter (this operation takes none); malformed JSON (`parse_error`); a key given "
+    "twice (`duplicate_key`) or a field it does not take (`unknown_field`); or a field "
     "breaks its rules: a username taken in any case (`unique`), a password the validators "
     "refuse (`password_too_short`, `password_too_common`, `password_entirely_numeric`, "
     "`password_too_similar`)."
 )
 PROBLEM_400_TOKEN = problem_response(
-    "A query parameter (this operation takes none); malformed JSON or a missing field; or the "
+    "A query parameter (this operation takes none); malformed JSON or a missing field; a key "
+    "given twice (`duplicate_key`) or a field it does not take (`unknown_field`); or the "
     "username and password do not match an active reader (`invalid_credentials`): an unknown "
     "user and a wrong password get this same answer."
 )
-
-
-class StrictQueryParamsOnWritesMixin(StrictQueryParamsMixin):
-    """Query parameters are strict on writes too: a POST, PATCH or DELETE takes none, so that
-    `?parent=3` sent in the wrong place is a 400 rather than silently a top-level comment."""
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        # A method the view does not serve is a 405 (dispatch answers it after initial()),
-        # whatever its query says.
-        method = request.method.lower()
-        if method not in {"get", "head", "options"} and hasattr(self, method):
-            check_query_params(request, set(), set())
 
 
 class RegisterView(StrictQueryParamsOnWritesMixin, APIView):
@@ -142,18 +135,22 @@ class LogoutView(StrictQueryParamsOnWritesMixin, APIView):
         summary="Sign out: revoke the token in use",
         description=(
             "With a bearer token, revokes that token (the reader's other tokens keep working). "
-            "With the session cookie, ends the session."
+            "With the session cookie, ends the session. Takes no body: none, or `{}`."
         ),
         request=None,
         parameters=[WWW_AUTHENTICATE],
         responses={
             204: OpenApiResponse(description="Signed out."),
-            400: PROBLEM_400_QUERY,
+            400: PROBLEM_400_LOGOUT,
             401: PROBLEM_401,
             403: OpenApiResponse(ProblemSerializer, description=PROBLEM_403_CSRF_DESCRIPTION),
+            415: PROBLEM_415,
         },
     )
     def post(self, request):
+        # A body is read only to be refused if it says anything: `{"all": true}` must not
+        # sign out one token while the client believes it signed out every one.
+        StrictSerializer(data=request.data).is_valid(raise_exception=True)
         if isinstance(request.auth, AuthToken):
             auth_token_revoke(token=request.auth)
         else:

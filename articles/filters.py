@@ -1,4 +1,3 @@
-import datetime as dt
 import functools
 import operator
 from collections.abc import Sequence
@@ -22,11 +21,10 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast
-from django.utils import timezone
 from django_filters.constants import EMPTY_VALUES
-from drf_spectacular.utils import extend_schema_field
 
 from articles.models import Article, ArticleTag, Category, Tag, Takeaway
+from botbeat.params import DateOrDateTimeFilter
 from companies.models import Company
 
 SEARCH_CONFIG = "english"
@@ -36,49 +34,6 @@ SEARCH_MAX_TERMS = 10
 # word matches nearly every article, and ranking 100,000 of them costs a second; the newest
 # 1,000 come from a short scan of the feed's index (see search_ranked).
 SEARCH_RANKED_MAX = 1000
-
-
-class DateOrDateTimeField(forms.Field):
-    """`2026-06-18` (midnight UTC) or an ISO 8601 date-time; naive times are UTC."""
-
-    default_error_messages = {
-        "invalid": "Enter a date (YYYY-MM-DD) or an ISO 8601 date-time.",
-        "out_of_range": "This date is out of range.",
-    }
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        value = str(value).strip()
-        try:
-            if len(value) == 10:
-                parsed = dt.datetime.combine(dt.date.fromisoformat(value), dt.time())
-            else:
-                parsed = dt.datetime.fromisoformat(value)
-        except ValueError:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-        try:
-            if timezone.is_naive(parsed):
-                parsed = parsed.replace(tzinfo=dt.UTC)
-            # Normalising to UTC can leave the year range (0001-01-01T00:00+01:00).
-            parsed = parsed.astimezone(dt.UTC)
-        except (OverflowError, ValueError):
-            raise forms.ValidationError(
-                self.error_messages["out_of_range"], code="out_of_range"
-            ) from None
-        return parsed
-
-
-@extend_schema_field(
-    {
-        "oneOf": [
-            {"type": "string", "format": "date"},
-            {"type": "string", "format": "date-time"},
-        ]
-    }
-)
-class DateOrDateTimeFilter(django_filters.Filter):
-    field_class = DateOrDateTimeField
 
 
 # How many values a repeatable tag parameter takes (`tag`, and the tag filters to come): each

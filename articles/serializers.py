@@ -10,6 +10,7 @@ from articles.models import (
     TagRow,
 )
 from botbeat.cache import FEED_KEY, article_key, company_key, tag_answer, tag_key
+from botbeat.fields import OptionalURLField
 from botbeat.renderers import iso_datetime
 
 EXCERPT_LENGTH = 280
@@ -44,18 +45,6 @@ class CategoryField(serializers.Field):
 
     def to_representation(self, value):
         return {"value": value, "label": Category(value).label}
-
-
-@extend_schema_field({"type": "string", "format": "uri", "nullable": True})
-class OptionalURLField(serializers.Field):
-    """A URL that may be unset: null, never an empty string."""
-
-    def __init__(self, **kwargs):
-        kwargs["read_only"] = True
-        super().__init__(**kwargs)
-
-    def to_representation(self, value):
-        return value or None
 
 
 CATEGORY_LABELS = dict(Category.choices)

@@ -39,12 +39,8 @@ from botbeat.api import (
 )
 from botbeat.cache import FEED_KEY, article_key, tag_answer
 from botbeat.conditional import RespondMixin, respond
-from botbeat.pagination import (
-    Keyset,
-    KeysetCursorPagination,
-    StrictPageNumberPagination,
-    parse_page_size,
-)
+from botbeat.pagination import Keyset, KeysetCursorPagination, StrictPageNumberPagination
+from botbeat.params import integer_schema, query_integer
 from botbeat.renderers import FastJSONRenderer
 from botbeat.slugs import SLUG_PATTERN, SLUG_SCHEMA
 
@@ -82,7 +78,7 @@ FEED_PARAMETERS = [
 ]
 LIMIT_PARAMETER = OpenApiParameter(
     "limit",
-    {"type": "integer", "minimum": 1, "maximum": PANEL_LIMIT_MAX, "default": PANEL_LIMIT_DEFAULT},
+    integer_schema(default=PANEL_LIMIT_DEFAULT, maximum=PANEL_LIMIT_MAX),
     description="How many articles, at most.",
 )
 
@@ -179,7 +175,9 @@ class ArticleViewSet(RespondMixin, StrictQueryParamsMixin, viewsets.ReadOnlyMode
         return respond(request, row, lambda: Response(detail_item(row)))
 
     def panel_limit(self) -> int:
-        return parse_page_size(self.request, PANEL_LIMIT_DEFAULT, PANEL_LIMIT_MAX, "limit")
+        return query_integer(
+            self.request, "limit", default=PANEL_LIMIT_DEFAULT, maximum=PANEL_LIMIT_MAX
+        )
 
     @extend_schema(
         operation_id="articles_more_from_company",

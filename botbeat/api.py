@@ -170,6 +170,19 @@ class StrictQueryParamsMixin:
             check_query_params(request, self.allowed_query_params(), set(self.multi_valued_params))
 
 
+class StrictQueryParamsOnWritesMixin(StrictQueryParamsMixin):
+    """Query parameters are strict on writes too: a POST, PATCH or DELETE takes none, so that
+    `?parent=3` sent in the wrong place is a 400 rather than silently a top-level comment."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # A method the view does not serve is a 405 (dispatch answers it after initial()),
+        # whatever its query says.
+        method = request.method.lower()
+        if method not in {"get", "head", "options"} and hasattr(self, method):
+            check_query_params(request, set(), set())
+
+
 def check_query_params(request, allowed: set[str], multi: set[str]) -> None:
     errors: dict[str, list] = {}
     for name in request.query_params:

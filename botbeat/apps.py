@@ -5,6 +5,7 @@ class BotbeatConfig(AppConfig):
     name = "botbeat"
 
     def ready(self):
-        from botbeat import signals
+        # botbeat.schema registers its drf-spectacular extension when imported.
+        from botbeat import schema, signals  # noqa: F401
 
         signals.connect()

@@ -22,41 +22,10 @@ from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from botbeat.params import integer_schema, query_integer
+
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,512}$"
 CURSOR_MAX_LENGTH = 512
-
-
-def parse_page_size(request, default: int, maximum: int, name: str = "page_size") -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError(
-            {name: [serializers.ErrorDetail("A valid integer is required.", code="invalid")]}
-        ) from None
-    if value < 1:
-        raise ValidationError(
-            {
-                name: [
-                    serializers.ErrorDetail(
-                        "Ensure this value is greater than or equal to 1.", code="min_value"
-                    )
-                ]
-            }
-        )
-    if value > maximum:
-        raise ValidationError(
-            {
-                name: [
-                    serializers.ErrorDetail(
-                        f"Ensure this value is less than or equal to {maximum}.", code="max_value"
-                    )
-                ]
-            }
-        )
-    return value
 
 
 class Keyset:
@@ -126,8 +95,11 @@ class KeysetCursorPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         self.keyset: Keyset = view.get_keyset()
-        self.page_size_value = parse_page_size(
-            request, self.page_size, self.max_page_size, self.page_size_query_param
+        self.page_size_value = query_integer(
+            request,
+            self.page_size_query_param,
+            default=self.page_size,
+            maximum=self.max_page_size,
         )
         position, reverse = self.decode_cursor(request)
         if position is not None:
@@ -240,12 +212,7 @@ class KeysetCursorPagination(BasePagination):
                 "required": False,
                 "in": "query",
                 "description": "Items per page.",
-                "schema": {
-                    "type": "integer",
-                    "minimum": 1,
-                    "maximum": self.max_page_size,
-                    "default": self.page_size,
-                },
+                "schema": integer_schema(default=self.page_size, maximum=self.max_page_size),
             },
         ]
 
@@ -257,27 +224,20 @@ class StrictPageNumberPagination(PageNumberPagination):
     max_page_size = 100
     page_size_query_param = "page_size"
     query_params = ("page", "page_size")
+    max_page = 999_999_999
 
     def get_page_size(self, request):
-        return parse_page_size(request, self.page_size, self.max_page_size)
+        return query_integer(
+            request, self.page_size_query_param, default=self.page_size, maximum=self.max_page_size
+        )
 
     def paginate_queryset(self, queryset, request, view=None):
-        raw = request.query_params.get(self.page_query_param, "1")
-        if not raw.isascii() or not raw.isdigit() or int(raw) < 1 or len(raw) > 9:
-            raise ValidationError(
-                {
-                    self.page_query_param: [
-                        serializers.ErrorDetail(
-                            "A page number is a whole number from 1.", code="invalid"
-                        )
-                    ]
-                }
-            )
+        number = query_integer(request, self.page_query_param, default=1, maximum=self.max_page)
         self.request = request
         page_size = self.get_page_size(request)
         paginator = self.django_paginator_class(queryset, page_size)
         try:
-            self.page = paginator.page(int(raw))
+            self.page = paginator.page(number)
         except InvalidPage:
             raise NotFound("This page is past the last one.", code="page_not_found") from None
         return list(self.page)
@@ -289,18 +249,13 @@ class StrictPageNumberPagination(PageNumberPagination):
                 "required": False,
                 "in": "query",
                 "description": "The page number, from 1.",
-                "schema": {"type": "integer", "minimum": 1, "maximum": 999999999, "default": 1},
+                "schema": integer_schema(default=1, maximum=self.max_page),
             },
             {
                 "name": self.page_size_query_param,
                 "required": False,
                 "in": "query",
                 "description": "Items per page.",
-                "schema": {
-                    "type": "integer",
-                    "minimum": 1,
-                    "maximum": self.max_page_size,
-                    "default": self.page_size,
-                },
+                "schema": integer_schema(default=self.page_size, maximum=self.max_page_size),
             },
         ]

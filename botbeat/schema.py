@@ -9,14 +9,32 @@
   `Cache-Tag`), takes `If-None-Match`, and may answer 304.
   The health probes outside /api/ are never cached: they document their own answers.
 - A PATCH body (`Patched...` components) has at least one property.
+- A request body takes no property it does not list (`additionalProperties: false`): every
+  request serializer is a botbeat.fields.StrictSerializer (StrictSerializerExtension, below).
 """
 
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiSerializerExtension
 
 from botbeat.errors import RETRY_AFTER_SECONDS
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+class StrictSerializerExtension(OpenApiSerializerExtension):
+    """A StrictSerializer refuses unknown fields: in a request, its schema says so. Its answers
+    (none today) would keep the default, so that a client may meet fields added later.
+    Registered when this module is imported (botbeat.apps)."""
+
+    target_class = "botbeat.fields.StrictSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema
 
 
 def postprocess(result, generator, request, public):

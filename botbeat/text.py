@@ -1,9 +1,9 @@
-"""Text that people write (usernames, display names, comments): the rules on its characters,
-and a string field that takes only strings."""
+"""Text that people write (usernames, display names, comments): the rules on its characters.
+The fields that apply them are botbeat/fields.py's."""
 
 import unicodedata
 
-from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 # The rules on characters, as patterns, so that the schema states them (drf-spectacular turns
@@ -22,25 +22,6 @@ NO_CONTROL_CHARACTERS_IN_TEXT = RegexValidator(
 NO_CONTROL_CHARACTERS = RegexValidator(
     r"^[^\x00-\x1f\x7f-\x9f]*\Z", "Control characters are not allowed.", code="control_characters"
 )
-
-
-class StrictCharField(serializers.CharField):
-    """A string, and only a string: DRF's CharField also takes numbers and turns them into text,
-    which the schema (`type: string`) does not announce. Its refusal of NUL is in the schema
-    too, as a pattern, unless the field has a pattern of its own."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        if not any(isinstance(v, RegexValidator) for v in self.validators):
-            self.validators = [
-                NO_NUL if isinstance(v, ProhibitNullCharactersValidator) else v
-                for v in self.validators
-            ]
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 def refuse_control_characters(value: str, allowed: str = "") -> None:

@@ -2,9 +2,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import display_name_of
+from botbeat.fields import StrictCharField, StrictIntegerField, StrictSerializer
 from botbeat.renderers import iso_datetime
 from botbeat.services import Invalid
-from botbeat.text import NO_CONTROL_CHARACTERS_IN_TEXT, StrictCharField
+from botbeat.text import NO_CONTROL_CHARACTERS_IN_TEXT
 from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, Comment
 from comments.services import body_clean
 
@@ -21,15 +22,6 @@ def body_field_clean(value: str) -> str:
         return body_clean(value)
     except Invalid as error:
         raise serializers.ValidationError(error.message, code=error.code) from None
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """A JSON integer, and only that: DRF's IntegerField also takes "12" and 12.0."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class CommentAuthorSerializer(serializers.Serializer):
@@ -162,7 +154,7 @@ class CommentSerializer(serializers.ModelSerializer):
         return thread_item(row, show_withheld=self.context.get("show_withheld", False))
 
 
-class CommentCreateSerializer(serializers.Serializer):
+class CommentCreateSerializer(StrictSerializer):
     body = StrictCharField(
         max_length=BODY_MAX_LENGTH,
         validators=[NO_CONTROL_CHARACTERS_IN_TEXT],
@@ -192,7 +184,7 @@ class CommentCreateSerializer(serializers.Serializer):
         return parent
 
 
-class CommentUpdateSerializer(serializers.Serializer):
+class CommentUpdateSerializer(StrictSerializer):
     body = StrictCharField(
         required=False,
         max_length=BODY_MAX_LENGTH,

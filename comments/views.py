@@ -21,9 +21,13 @@ from accounts.schema import (
     throttle_note,
 )
 from accounts.throttles import CommentEditRateThrottle, CommentPostRateThrottle
-from accounts.views import StrictQueryParamsOnWritesMixin
 from articles.models import Article
-from botbeat.api import PROBLEM_400, PROBLEM_404, StrictFilterBackend
+from botbeat.api import (
+    PROBLEM_400,
+    PROBLEM_404,
+    StrictFilterBackend,
+    StrictQueryParamsOnWritesMixin,
+)
 from botbeat.api import problem_response as problem
 from botbeat.cache import article_key, tag_answer
 from botbeat.conditional import RespondMixin, respond
@@ -63,14 +67,17 @@ THREAD_DESCRIPTION = (
 
 PROBLEM_400_QUERY = problem("A query parameter: this operation takes none.")
 PROBLEM_400_POST = problem(
-    "A query parameter (posting takes none); malformed JSON (`parse_error`); a field of the "
+    "A query parameter (posting takes none); malformed JSON (`parse_error`); a key given twice "
+    "(`duplicate_key`) or a field it does not take (`unknown_field`); a field of the "
     "wrong type (`invalid`); a body that is blank, too long or carries control characters "
     "(`blank`, `max_length`, `control_characters`); a `parent` that does not exist "
     "(`does_not_exist`), belongs to another article (`other_article`) or is withheld "
     "(`withheld`). Nothing is written."
 )
 PROBLEM_400_PATCH = problem(
-    "A query parameter (editing takes none); malformed JSON (`parse_error`); neither `body` nor "
+    "A query parameter (editing takes none); malformed JSON (`parse_error`); a key given twice "
+    "(`duplicate_key`) or a field other than `body` and `status` (`unknown_field`); neither "
+    "`body` nor "
     "`status` given (`required`); a field of the wrong type or an unknown status (`invalid`, "
     "`invalid_choice`); a blank or too long body. Nothing is written."
 )

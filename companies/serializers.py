@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from articles.serializers import OptionalURLField
 from botbeat.cache import FEED_KEY, company_key, tag_answer
+from botbeat.fields import OptionalURLField
 from companies.models import Company
 
 

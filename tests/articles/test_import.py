@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from articles import imports
 from articles.management.commands import import_articles
 from articles.models import Article, Status, Tag, Takeaway
 from articles.services import article_upsert
@@ -195,7 +196,7 @@ def test_import_twice_changes_nothing(run_import):
 
 
 def test_article_upsert_reports_created_then_unchanged():
-    data = import_articles.parse_line(json.dumps(article_line()).encode())
+    data = imports.parse_line(json.dumps(article_line()).encode())
 
     first = article_upsert(data=data)
     second = article_upsert(data=data)
@@ -451,23 +452,33 @@ ERRORS = [
     ),
     pytest.param(
         bad_line(takeaways=["one", "  "]),
-        "line 2: takeaways[1]: This field may not be blank.",
+        "line 2: takeaways.1: This field may not be blank.",
         id="takeaway-blank",
     ),
     pytest.param(
         bad_line(tags=["AI", 7]),
-        "line 2: tags[1]: Expected a string, got a number.",
+        "line 2: tags.1: Expected a string, got a number.",
         id="tag-type",
     ),
     pytest.param(
         bad_line(tags=["AI", "#"]),
-        "line 2: tags[1]: Has no letters or digits to make a slug of.",
+        "line 2: tags.1: Has no letters or digits to make a slug of.",
         id="tag-without-slug",
     ),
     pytest.param(
         bad_line(authors=[None]),
-        "line 2: authors[0]: This field may not be null.",
+        "line 2: authors.0: This field may not be null.",
         id="author-null",
+    ),
+    pytest.param(
+        json.dumps(bad_line(company=MISSING))[:-1] + ', "company": {"name": "A", "name": "B"}}',
+        "line 2: company.name: Given more than once: each key of a JSON object once.",
+        id="repeated-key",
+    ),
+    pytest.param(
+        json.dumps(bad_line(summary=MISSING))[:-1] + ', "summary": NaN}',
+        "line 2: json: Out of range float values are not JSON compliant: 'NaN'",
+        id="not-json-nan",
     ),
     pytest.param(
         bad_line(takeaway=["typo"]), "line 2: takeaway: Unknown field.", id="unknown-field"
@@ -479,12 +490,12 @@ ERRORS = [
     ),
     pytest.param(
         bad_line(takeaways=["ok", "a\u0000b"]),
-        "line 2: takeaways[1]: Null characters are not allowed.",
+        "line 2: takeaways.1: Null characters are not allowed.",
         id="nul-in-takeaway",
     ),
     pytest.param(
         bad_line(authors=["\u0000"]),
-        "line 2: authors[0]: Null characters are not allowed.",
+        "line 2: authors.0: Null characters are not allowed.",
         id="nul-in-author",
     ),
     pytest.param(
@@ -530,7 +541,7 @@ def test_import_reports_every_error_of_a_line(run_import):
 
     assert run.error_lines == [
         'line 1: category: "gossip" is not a valid choice.',
-        "line 1: takeaways[0]: This field may not be blank.",
+        "line 1: takeaways.0: This field may not be blank.",
         "line 1: extra: Unknown field.",
     ]
 

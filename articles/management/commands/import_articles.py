@@ -2,251 +2,18 @@
 
 import codecs
 import contextlib
-import datetime as dt
-import json
 import sys
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DataError, IntegrityError, transaction
-from django.utils.text import slugify
-from rest_framework import serializers
-from rest_framework.settings import api_settings
 from tqdm import tqdm
 
-from articles.models import Article, Category, Status, Tag
-from articles.services import ArticleData, article_upsert
-from companies.models import Company
+from articles.imports import LineError, parse_line
+from articles.services import article_upsert
 
 RESULTS = ("created", "updated", "unchanged", "failed")
-
-
-def json_type(value: Any) -> str:
-    """What a JSON reader calls this value's type, for error messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
-
-
-def derive_slug(text: str, max_length: int) -> str:
-    """The slug of a title or a name, cut to the field's length; "" when it has no letters."""
-    return slugify(text)[:max_length].strip("-_")
-
-
-def max_length(model, field: str) -> int:
-    return model._meta.get_field(field).max_length
-
-
-class StrictTypeMixin:
-    """Accept only the JSON type the field documents.
-
-    DRF coerces by default (a CharField takes 12 as "12", a ListField any iterable); an import
-    should refuse what a client would mistype. Strings must also be storable text: PostgreSQL
-    refuses NUL (DRF's CharField checks it) and no database stores a lone surrogate.
-    """
-
-    expected_type: type = str
-
-    def to_internal_value(self, data):
-        if not isinstance(data, self.expected_type):
-            expected = json_type(self.expected_type())
-            raise serializers.ValidationError(
-                f"Expected {expected}, got {json_type(data)}.", code="invalid"
-            )
-        if isinstance(data, str):
-            try:
-                data.encode("utf-8")
-            except UnicodeEncodeError:
-                raise serializers.ValidationError(
-                    "Not valid Unicode text (a lone surrogate).", code="invalid"
-                ) from None
-        return super().to_internal_value(data)
-
-
-class TextField(StrictTypeMixin, serializers.CharField):
-    pass
-
-
-class SlugField(StrictTypeMixin, serializers.SlugField):
-    pass
-
-
-class URLField(StrictTypeMixin, serializers.URLField):
-    pass
-
-
-class ChoiceField(StrictTypeMixin, serializers.ChoiceField):
-    pass
-
-
-class DateTimeField(StrictTypeMixin, serializers.DateTimeField):
-    pass
-
-
-class ListField(StrictTypeMixin, serializers.ListField):
-    expected_type = list
-
-
-class StrictSerializer(serializers.Serializer):
-    """An object whose keys are all known: a typo ("takeaway") must not drop data silently."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, Mapping):
-            raise serializers.ValidationError(
-                [f"Expected an object, got {json_type(data)}."], code="invalid"
-            )
-        unknown = {key: ["Unknown field."] for key in data if key not in self.fields}
-        try:
-            value = super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError({**exc.detail, **unknown}) from None
-        if unknown:
-            raise serializers.ValidationError(unknown)
-        return value
-
-
-class SourceImportSerializer(StrictSerializer):
-    name = TextField(max_length=max_length(Article, "source_name"), allow_blank=True, default="")
-    url = URLField(max_length=max_length(Article, "source_url"), allow_blank=True, default="")
-
-
-class CompanyImportSerializer(StrictSerializer):
-    """A company: just its name, or `{name, slug?, website_url?, logo_url?}`."""
-
-    name = TextField(max_length=max_length(Company, "name"))
-    slug = SlugField(max_length=max_length(Company, "slug"), required=False)
-    website_url = URLField(
-        max_length=max_length(Company, "website_url"), allow_blank=True, default=""
-    )
-    logo_url = URLField(max_length=max_length(Company, "logo_url"), allow_blank=True, default="")
-
-    def to_internal_value(self, data):
-        if isinstance(data, str):
-            data = {"name": data}
-        elif not isinstance(data, Mapping):
-            raise serializers.ValidationError(
-                [f"Expected a company name or an object, got {json_type(data)}."], code="invalid"
-            )
-        return super().to_internal_value(data)
-
-    def validate(self, attrs):
-        if "slug" not in attrs:
-            attrs["slug"] = derive_slug(attrs["name"], max_length(Company, "slug"))
-            if not attrs["slug"]:
-                raise serializers.ValidationError(
-                    {"name": "Has no letters or digits to derive a slug from; give a slug."}
-                )
-        return attrs
-
-
-class ArticleImportSerializer(StrictSerializer):
-    """One line of an import file, validated into `articles.services.ArticleData`.
-
-    `published_at` may be null (as if absent); `source` may be null (no source). Tags come out
-    as `{slug, name}`, one per slug (the first spelling wins).
-    """
-
-    slug = SlugField(max_length=max_length(Article, "slug"), required=False)
-    title = TextField(max_length=max_length(Article, "title"))
-    company = CompanyImportSerializer()
-    category = ChoiceField(choices=Category.choices)
-    status = ChoiceField(choices=Status.choices, default=Status.PUBLISHED)
-    published_at = DateTimeField(default_timezone=dt.UTC, required=False, allow_null=True)
-    summary = TextField(allow_blank=True, default="")
-    editorial_opinion = TextField(allow_blank=True, default="")
-    source = SourceImportSerializer(required=False, allow_null=True)
-    authors = ListField(child=TextField(max_length=200), default=list)
-    takeaways = ListField(child=TextField(), default=list)
-    tags = ListField(child=TextField(max_length=max_length(Tag, "name")), default=list)
-
-    def validate_tags(self, names: list[str]) -> list[dict[str, str]]:
-        tags: dict[str, dict[str, str]] = {}
-        errors = {}
-        for index, name in enumerate(names):
-            slug = derive_slug(name, max_length(Tag, "slug"))
-            if not slug:
-                errors[index] = ["Has no letters or digits to make a slug of."]
-            tags.setdefault(slug, {"slug": slug, "name": name})
-        if errors:
-            raise serializers.ValidationError(errors)
-        return list(tags.values())
-
-    def validate(self, attrs):
-        if "slug" not in attrs:
-            attrs["slug"] = derive_slug(attrs["title"], max_length(Article, "slug"))
-            if not attrs["slug"]:
-                raise serializers.ValidationError(
-                    {"slug": "The title has no letters or digits to derive a slug from; give one."}
-                )
-        return attrs
-
-
-class LineError(Exception):
-    """A line that cannot be imported, with its `(field, reason)` pairs."""
-
-    def __init__(self, errors: list[tuple[str, str]]):
-        super().__init__(errors)
-        self.errors = errors
-
-
-def flatten_errors(detail, path: str = "") -> Iterator[tuple[str, str]]:
-    """DRF's nested errors as `("company.website_url", reason)`, `("takeaways[1]", reason)`."""
-    if isinstance(detail, Mapping):
-        for key, value in detail.items():
-            if isinstance(key, int):
-                yield from flatten_errors(value, f"{path}[{key}]")
-            elif key == api_settings.NON_FIELD_ERRORS_KEY:
-                yield from flatten_errors(value, path)
-            else:
-                yield from flatten_errors(value, f"{path}.{key}" if path else key)
-    elif isinstance(detail, list):
-        for item in detail:
-            yield from flatten_errors(item, path)
-    else:
-        yield path or "line", str(detail)
-
-
-def parse_line(raw: bytes) -> ArticleData:
-    """The validated article of one line; raises LineError."""
-    try:
-        # Without its line end, so that a syntax error's column is within this line.
-        text = raw.rstrip(b"\r\n").decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise LineError([("json", f"Not valid UTF-8 (byte {exc.start + 1}).")]) from None
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise LineError([("json", f"{exc.msg} (column {exc.colno}).")]) from None
-    except RecursionError:
-        raise LineError([("json", "Nested too deeply.")]) from None
-    except ValueError as exc:  # e.g. an integer of more than 4300 digits
-        raise LineError([("json", str(exc))]) from None
-    if not isinstance(value, dict):
-        raise LineError([("json", f"Expected an object, got {json_type(value)}.")])
-    serializer = ArticleImportSerializer(data=value)
-    if not serializer.is_valid():
-        raise LineError(list(flatten_errors(serializer.errors)))
-    return serializer.validated_data
-
-
-def printable(text: str) -> str:
-    """Escape what a terminal should not receive raw: control characters, lone surrogates."""
-    return "".join(
-        char
-        if char.isprintable()
-        else char.encode("unicode_escape", "backslashreplace").decode("ascii")
-        for char in text
-    )
 
 
 class Command(BaseCommand):
@@ -335,7 +102,13 @@ class Command(BaseCommand):
         return counts
 
     def report(self, lines: tqdm, message: str, output) -> None:
-        message = printable(message)
+        # Escaped: a terminal should not receive control characters or lone surrogates raw.
+        message = "".join(
+            char
+            if char.isprintable()
+            else char.encode("unicode_escape", "backslashreplace").decode("ascii")
+            for char in message
+        )
         if lines.disable:
             output.write(message)
         else:  # above the bar, which is redrawn below
