@@ -20,7 +20,8 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
             "description": (
                 "A token from `POST /api/v1/auth/token/`, sent as `Authorization: Bearer "
                 "<token>`. Tokens expire (the token answer says when) and `POST "
-                "/api/v1/auth/logout/` revokes the one in use. An unknown, expired or malformed "
+                "/api/v1/auth/logout/` revokes the one in use; a new password (set anywhere, the "
+                "admin included) revokes them all. An unknown, expired or malformed "
                 "token answers 401 on every operation, even one open to anonymous readers."
             ),
         }
