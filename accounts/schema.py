@@ -61,6 +61,29 @@ PROBLEM_429 = OpenApiResponse(
         )
     ],
 )
+PROBLEM_429_SIGN_IN = OpenApiResponse(
+    ProblemSerializer,
+    description=(
+        "Too many requests from this address (`throttled`), or too many failed sign-ins for "
+        "this account (`locked_out`: `LOGIN_FAILURE_LIMIT` failures, 5 by default, within "
+        "`LOGIN_LOCKOUT_MINUTES`, 15; then even the right password is refused). Retry after "
+        "`Retry-After` seconds."
+    ),
+    examples=[
+        problem_example(
+            429,
+            "throttled",
+            "Request was throttled. Expected available in 42 seconds.",
+            "/api/v1/auth/token/",
+        ),
+        problem_example(
+            429,
+            "locked_out",
+            "Too many failed sign-ins: signing in is paused. Expected available in 900 seconds.",
+            "/api/v1/auth/token/",
+        ),
+    ],
+)
 PROBLEM_400_PARSE_DESCRIPTION = "Malformed JSON (`parse_error`), or a field breaks its rules."
 
 RETRY_AFTER = OpenApiParameter(

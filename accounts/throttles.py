@@ -5,8 +5,26 @@ at each request: DRF's throttles read them once at import, which a test's settin
 would not reach. A refused request is a 429 problem with `Retry-After` (botbeat.errors).
 """
 
+import ipaddress
+
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+
+
+def client_address(request) -> str | None:
+    """The client's address, for the throttles and the sign-in lockout alike: REMOTE_ADDR, or,
+    behind NUM_PROXIES reverse proxies, the address the outermost of them saw (DRF's rule: the
+    NUM_PROXIES-th entry of X-Forwarded-For from the right; what a client wrote to the left of
+    it is ignored). A forwarded value that is no IP address (a proxy that does not append, a
+    request that went around it) counts as the peer, which cannot be forged."""
+    for candidate in (BaseThrottle().get_ident(request), request.META.get("REMOTE_ADDR")):
+        try:
+            address = ipaddress.ip_address(candidate)
+        except ValueError:
+            continue
+        if not getattr(address, "scope_id", None):  # fe80::1%eth0 names no client
+            return str(address)
+    return None
 
 
 class SettingsRateThrottle(SimpleRateThrottle):
@@ -19,7 +37,7 @@ class ClientAddressRateThrottle(SettingsRateThrottle):
     signed in or not: for the requests that sign people up and in."""
 
     def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
 
 
 class RegisterRateThrottle(ClientAddressRateThrottle):
