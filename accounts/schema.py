@@ -104,9 +104,45 @@ WWW_AUTHENTICATE = OpenApiParameter(
 
 def throttle_note(rate_setting: str, per: str) -> str:
     return (
-        f"\n\nRate-limited per {per} (`{rate_setting}`, e.g. `10/minute`): every request counts, "
-        "accepted or refused; past the limit, 429 with `Retry-After`."
+        f"\n\nRate-limited per {per} (`{rate_setting}`, e.g. `10/minute`, over a sliding "
+        "window): every request the limit lets through counts, whatever it is answered; past "
+        "the limit, 429 with `Retry-After`. `RateLimit-Policy` and `RateLimit` say the limit "
+        "and what is left of it."
     )
+
+
+# Answers that a limit never counted: refused before the throttles run (authentication,
+# permissions, the body limit), or added for every operation (406, 503).
+UNCOUNTED_STATUSES = {"401", "403", "405", "406", "411", "413", "503"}
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": {
+        "description": (
+            "The limits this request counts against (draft-ietf-httpapi-ratelimit-headers), "
+            'one list member each: `"<scope>";q=<requests>;w=<seconds>`, e.g. '
+            '`"comment_post";q=10;w=60`.'
+        ),
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": (
+            'What is left of each: `"<scope>";r=<requests left>;t=<seconds until the oldest '
+            'request counted leaves the window>`, e.g. `"comment_post";r=9;t=60`.'
+        ),
+        "schema": {"type": "string"},
+    },
+}
+
+
+def document_rate_limit_headers(result) -> None:
+    """Every operation that may answer 429 is rate-limited (accounts.throttles): its answers
+    carry the limits' headers, but for those refused before the limits are counted."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "429" not in operation.get("responses", {}):
+                continue
+            for status, response in operation["responses"].items():
+                if status not in UNCOUNTED_STATUSES:
+                    response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
 
 
 def document_bearer_token_errors(result, generator, request, public):
@@ -115,8 +151,10 @@ def document_bearer_token_errors(result, generator, request, public):
     A write's token is checked before anything else, so a client holding an expired token
     learns it at once. A read with a token that names nobody is answered as the public is (the
     same bytes, from the same cache); reads that need a reader document their own 401.
-    Operations that already document a 401 keep theirs.
+    Operations that already document a 401 keep theirs. It also documents the rate limits'
+    headers (document_rate_limit_headers), which the same operations' answers carry.
     """
+    document_rate_limit_headers(result)
     schemas = result.get("components", {}).get("schemas", {})
     if "Problem" not in schemas:
         return result
