@@ -1,21 +1,64 @@
 """Users in the admin: Django's user admin, plus the reader's profile and deactivation that
 hides what they wrote (comments.moderation.user_deactivate)."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from accounts.models import Profile
+from accounts.names import display_name_validator, username_taken, username_validator
 from botbeat.services import ServiceError
 from comments.moderation import user_deactivate
 
 User = get_user_model()
+TAKEN = "A user with that username already exists."
+
+
+class ProfileForm(forms.ModelForm):
+    """The display name, by sign-up's rules (accounts/names.py)."""
+
+    class Meta:
+        model = Profile
+        fields = ["display_name"]
+
+    def clean_display_name(self) -> str:
+        value = self.cleaned_data["display_name"]  # stripped: a name of spaces is no name
+        display_name_validator(value)
+        return value
 
 
 class ProfileInline(admin.StackedInline):
     model = Profile
+    form = ProfileForm
     can_delete = False
     fields = ["display_name"]
+
+
+class UserCreationForm(AdminUserCreationForm):
+    """A new user's username follows sign-up's character rule (ASCII, nothing invisible);
+    Django's form already refuses a name taken in another case. The length is Django's (up to
+    150), so that staff accounts may be e-mail addresses."""
+
+    def clean_username(self) -> str:
+        username = super().clean_username()
+        username_validator(username)
+        return username
+
+
+class UserEditForm(UserChangeForm):
+    """A renamed user's username follows the same rule, and may not be taken in another case
+    (the unique index on LOWER(username) would otherwise answer with a 500). A name that
+    predates the rule stays editable as long as it is not changed."""
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if username != self.initial.get("username"):
+            username_validator(username)
+            if username_taken(username, exclude_pk=self.instance.pk):
+                raise forms.ValidationError(TAKEN, code="unique")
+        return username
 
 
 admin.site.unregister(User)
@@ -23,6 +66,8 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    form = UserEditForm
+    add_form = UserCreationForm
     inlines = [ProfileInline]
     list_display = [*DjangoUserAdmin.list_display, "is_active"]
     actions = ["deactivate"]

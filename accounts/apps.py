@@ -5,5 +5,6 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
-        # Registers the bearer token's OpenAPI security scheme with drf-spectacular.
-        from accounts import schema  # noqa: F401
+        # `schema` registers the bearer token's OpenAPI security scheme with drf-spectacular;
+        # `signals` revokes an account's API tokens when its password changes.
+        from accounts import schema, signals  # noqa: F401

@@ -20,7 +20,8 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
             "description": (
                 "A token from `POST /api/v1/auth/token/`, sent as `Authorization: Bearer "
                 "<token>`. Tokens expire (the token answer says when) and `POST "
-                "/api/v1/auth/logout/` revokes the one in use. An unknown, expired or malformed "
+                "/api/v1/auth/logout/` revokes the one in use; a new password (set anywhere, the "
+                "admin included) revokes them all. An unknown, expired or malformed "
                 "token answers 401 on every operation, even one open to anonymous readers."
             ),
         }
@@ -60,6 +61,29 @@ PROBLEM_429 = OpenApiResponse(
         )
     ],
 )
+PROBLEM_429_SIGN_IN = OpenApiResponse(
+    ProblemSerializer,
+    description=(
+        "Too many requests from this address (`throttled`), or too many failed sign-ins for "
+        "this account (`locked_out`: `LOGIN_FAILURE_LIMIT` failures, 5 by default, within "
+        "`LOGIN_LOCKOUT_MINUTES`, 15; then even the right password is refused). Retry after "
+        "`Retry-After` seconds."
+    ),
+    examples=[
+        problem_example(
+            429,
+            "throttled",
+            "Request was throttled. Expected available in 42 seconds.",
+            "/api/v1/auth/token/",
+        ),
+        problem_example(
+            429,
+            "locked_out",
+            "Too many failed sign-ins: signing in is paused. Expected available in 900 seconds.",
+            "/api/v1/auth/token/",
+        ),
+    ],
+)
 PROBLEM_400_PARSE_DESCRIPTION = "Malformed JSON (`parse_error`), or a field breaks its rules."
 
 RETRY_AFTER = OpenApiParameter(
@@ -80,9 +104,45 @@ WWW_AUTHENTICATE = OpenApiParameter(
 
 def throttle_note(rate_setting: str, per: str) -> str:
     return (
-        f"\n\nRate-limited per {per} (`{rate_setting}`, e.g. `10/minute`): every request counts, "
-        "accepted or refused; past the limit, 429 with `Retry-After`."
+        f"\n\nRate-limited per {per} (`{rate_setting}`, e.g. `10/minute`, over a sliding "
+        "window): every request the limit lets through counts, whatever it is answered; past "
+        "the limit, 429 with `Retry-After`. `RateLimit-Policy` and `RateLimit` say the limit "
+        "and what is left of it."
     )
+
+
+# Answers that a limit never counted: refused before the throttles run (authentication,
+# permissions, the body limit), or added for every operation (406, 503).
+UNCOUNTED_STATUSES = {"401", "403", "405", "406", "411", "413", "503"}
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": {
+        "description": (
+            "The limits this request counts against (draft-ietf-httpapi-ratelimit-headers), "
+            'one list member each: `"<scope>";q=<requests>;w=<seconds>`, e.g. '
+            '`"comment_post";q=10;w=60`.'
+        ),
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": (
+            'What is left of each: `"<scope>";r=<requests left>;t=<seconds until the oldest '
+            'request counted leaves the window>`, e.g. `"comment_post";r=9;t=60`.'
+        ),
+        "schema": {"type": "string"},
+    },
+}
+
+
+def document_rate_limit_headers(result) -> None:
+    """Every operation that may answer 429 is rate-limited (accounts.throttles): its answers
+    carry the limits' headers, but for those refused before the limits are counted."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "429" not in operation.get("responses", {}):
+                continue
+            for status, response in operation["responses"].items():
+                if status not in UNCOUNTED_STATUSES:
+                    response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
 
 
 def document_bearer_token_errors(result, generator, request, public):
@@ -91,8 +151,10 @@ def document_bearer_token_errors(result, generator, request, public):
     A write's token is checked before anything else, so a client holding an expired token
     learns it at once. A read with a token that names nobody is answered as the public is (the
     same bytes, from the same cache); reads that need a reader document their own 401.
-    Operations that already document a 401 keep theirs.
+    Operations that already document a 401 keep theirs. It also documents the rate limits'
+    headers (document_rate_limit_headers), which the same operations' answers carry.
     """
+    document_rate_limit_headers(result)
     schemas = result.get("components", {}).get("schemas", {})
     if "Problem" not in schemas:
         return result

@@ -1,24 +1,19 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from accounts.models import DISPLAY_NAME_MAX_LENGTH, display_name_of
+from accounts.names import display_name_validator, username_taken, username_validator
 from botbeat.fields import StrictCharField, StrictSerializer
-from botbeat.text import NO_CONTROL_CHARACTERS, is_visible_text, refuse_control_characters
 
 USERNAME_MIN_LENGTH = 3
 USERNAME_MAX_LENGTH = 30
 PASSWORD_MAX_LENGTH = 1024
-
-# ASCII only: one spelling per name (no look-alike letters from other scripts), and lower case
-# means the same in Python, PostgreSQL and SQLite, so the case-insensitive unique index agrees
-# with the check below.
-username_validator = RegexValidator(
-    r"^[A-Za-z0-9_.@+-]+\Z",
-    "Use letters a-z, digits and @ . + - _ only.",
-    code="invalid",
+# What the schema says of the characters of a name (accounts/names.py has the rule).
+NAME_CHARACTERS_NOTE = (
+    "No control, invisible or bidirectional control characters (Unicode categories Cc, Cf, "
+    "Zl, Zp, Co; code `invisible_characters`)."
 )
 
 
@@ -43,7 +38,8 @@ class RegisterSerializer(StrictSerializer):
         validators=[username_validator],
         help_text=(
             f"{USERNAME_MIN_LENGTH} to {USERNAME_MAX_LENGTH} characters: letters a-z, digits and "
-            "@ . + - _. Unique regardless of case."
+            "@ . + - _ (`invalid`; an invisible or bidirectional control character: "
+            "`invisible_characters`). Unique regardless of case."
         ),
     )
     password = StrictCharField(
@@ -58,21 +54,16 @@ class RegisterSerializer(StrictSerializer):
         required=False,
         allow_blank=True,
         max_length=DISPLAY_NAME_MAX_LENGTH,
-        validators=[NO_CONTROL_CHARACTERS],
-        help_text="Optional: the name shown with the reader's comments (default: the username).",
+        validators=[display_name_validator],
+        help_text="Optional: the name shown with the reader's comments (default: the username). "
+        "Any script and emoji; " + NAME_CHARACTERS_NOTE[0].lower() + NAME_CHARACTERS_NOTE[1:],
     )
 
     def validate_username(self, value: str) -> str:
-        if get_user_model().objects.filter(username__iexact=value).exists():
+        if username_taken(value):
             raise serializers.ValidationError(
                 "A user with that username already exists.", code="unique"
             )
-        return value
-
-    def validate_display_name(self, value: str) -> str:
-        refuse_control_characters(value)
-        if value and not is_visible_text(value):
-            raise serializers.ValidationError("This field may not be blank.", code="blank")
         return value
 
     def validate(self, attrs):

@@ -1,4 +1,9 @@
-"""Writes about readers' accounts: signing up, and issuing and revoking API tokens."""
+"""Writes about readers' accounts: signing up, and issuing and revoking API tokens.
+
+Revoking a token purges no cached answer: a read with a token that names nobody is answered as
+the public is (accounts.authentication), and the response cache serves a reader's token the
+public's bytes anyway, while it computes the answers of staff who see more (botbeat/cache.py),
+whose revoked token is then refused by the view itself."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -70,3 +75,10 @@ def auth_token_issue(*, user: AbstractBaseUser) -> tuple[AuthToken, str]:
 def auth_token_revoke(*, token: AuthToken) -> None:
     """Revoke one token: the next request that sends it gets 401."""
     token.delete()
+
+
+def auth_tokens_revoke_all(*, user: AbstractBaseUser) -> int:
+    """Revoke every API token of `user` (a new password, a lost device): each one's next
+    request gets 401. How many were revoked."""
+    revoked, _ = AuthToken.objects.filter(user=user).delete()
+    return revoked

@@ -7,11 +7,13 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.lockout import LockedOut, lockout_seconds
 from accounts.schema import (
     PROBLEM_401,
     PROBLEM_403_CSRF_DESCRIPTION,
     PROBLEM_415,
     PROBLEM_429,
+    PROBLEM_429_SIGN_IN,
     RETRY_AFTER,
     WWW_AUTHENTICATE,
     throttle_note,
@@ -93,8 +95,12 @@ class TokenView(StrictQueryParamsOnWritesMixin, APIView):
         description=(
             "Send the token as `Authorization: Bearer <token>` until its `expiry` "
             "(`AUTH_TOKEN_TTL_DAYS`, 30 days by default). Each call issues a new token; a reader "
-            "keeps at most 20, the oldest going first."
+            "keeps at most 20, the oldest going first. A new password, set anywhere, revokes "
+            "all of them."
             + throttle_note("THROTTLE_TOKEN", "client address")
+            + " Failed sign-ins also lock the account: `LOGIN_FAILURE_LIMIT` failures (5 by "
+            "default) within `LOGIN_LOCKOUT_MINUTES` (15) answer 429 `locked_out`, the right "
+            "password included, until those failures are that old."
         ),
         request=TokenRequestSerializer,
         parameters=[RETRY_AFTER],
@@ -102,7 +108,7 @@ class TokenView(StrictQueryParamsOnWritesMixin, APIView):
             200: TokenSerializer,
             400: PROBLEM_400_TOKEN,
             415: PROBLEM_415,
-            429: PROBLEM_429,
+            429: PROBLEM_429_SIGN_IN,
         },
     )
     def post(self, request):
@@ -110,11 +116,13 @@ class TokenView(StrictQueryParamsOnWritesMixin, APIView):
         serializer.is_valid(raise_exception=True)
         # Django's backend runs the password hasher for an unknown user too, so the time taken
         # does not tell whether a username exists.
+        username = user_find_username(username=serializer.validated_data["username"])
         user = authenticate(
-            request,
-            username=user_find_username(username=serializer.validated_data["username"]),
-            password=serializer.validated_data["password"],
+            request, username=username, password=serializer.validated_data["password"]
         )
+        if user is None and getattr(request, "axes_locked_out", False):
+            # django-axes refused it (accounts/lockout.py): the account had too many failures.
+            raise LockedOut(lockout_seconds(request, {"username": username}))
         if user is None:
             raise serializers.ValidationError(
                 serializers.ErrorDetail(

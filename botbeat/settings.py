@@ -394,7 +394,49 @@ SECURE_CSP = {
 CORS_ALLOWED_ORIGINS = env_origins("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/"
 CORS_ALLOW_HEADERS = (*default_headers, "if-none-match")
-CORS_EXPOSE_HEADERS = ["ETag", "Location", "Retry-After", "WWW-Authenticate"]
+CORS_EXPOSE_HEADERS = [
+    "ETag",
+    "Location",
+    "RateLimit",
+    "RateLimit-Policy",
+    "Retry-After",
+    "WWW-Authenticate",
+]
 CORS_ALLOW_CREDENTIALS = env_bool("CORS_ALLOW_CREDENTIALS", default=False)
 CSRF_TRUSTED_ORIGINS = CORS_ALLOWED_ORIGINS if CORS_ALLOW_CREDENTIALS else []
 CORS_PREFLIGHT_MAX_AGE = 3600
+
+# Sign-in lockout (django-axes; accounts/lockout.py says who is locked and why). Every
+# authenticate() is watched, the admin's login and the API's token sign-in: LOGIN_FAILURE_LIMIT
+# failed sign-ins within LOGIN_LOCKOUT_MINUTES lock the account (and in the admin, the client
+# address) until those failures are that old. Failures are rows in the database, shared by
+# every worker; `manage.py axes_reset_username NAME` lifts a lockout by hand.
+INSTALLED_APPS = [*INSTALLED_APPS, "axes"]
+# Last: it turns the admin's locked-out answers into accounts.lockout.lockout_response.
+MIDDLEWARE = [*MIDDLEWARE, "axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out sign-in before the password is hashed.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# 5 in 15 minutes: a person who mistypes gets four more tries and then a coffee's wait; a
+# guesser gets 480 guesses a day at one account, against a password the validators made long.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+_lockout_minutes = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+if AXES_FAILURE_LIMIT < 1 or _lockout_minutes < 1:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be 1 or more.")
+AXES_COOLOFF_TIME = timedelta(minutes=_lockout_minutes)
+AXES_LOCKOUT_PARAMETERS = "accounts.lockout.lockout_parameters"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# The address the throttles key on (NUM_PROXIES), not django-ipware's guess.
+AXES_CLIENT_IP_CALLABLE = "accounts.throttles.client_address"
+# Refused attempts during a lockout are not recorded: the lockout does not grow with a flood,
+# and neither does the table.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A success does not wipe the failures: else one sign-in to an attacker's own account would
+# reset the count of the address it guesses from.
+AXES_RESET_ON_SUCCESS = False
+# No row per successful sign-in (one a second in the benchmark's mix): failures only.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # failures are still logged, with the username and address masked

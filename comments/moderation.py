@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
-from knox.models import AuthToken
 
-from accounts.services import auth_token_revoke
+from accounts.services import auth_tokens_revoke_all
 from articles.models import Article
 from botbeat.services import Forbidden, audit
 from comments.models import Comment
@@ -130,8 +129,7 @@ def user_deactivate(*, user: User, by: User) -> int:
     if user.is_active:
         user.is_active = False
         user.save(update_fields=["is_active"])
-    for token in AuthToken.objects.filter(user=user):
-        auth_token_revoke(token=token)
+    auth_tokens_revoke_all(user=user)
     # A list, not an iterator: each hide writes to the table being read.
     visible = list(
         Comment.objects.filter(author=user, status=Comment.Status.VISIBLE)

@@ -129,8 +129,9 @@ class CommentSerializer(serializers.ModelSerializer):
     @extend_schema_field(
         serializers.CharField(
             allow_null=True,
-            help_text="Plain text with `\\n` newlines, never HTML: escape it. Null when "
-            "withheld, except for staff.",
+            help_text="Plain text with `\\n` newlines, never HTML: escape it, and render it "
+            "in a bidirectional isolate of its own (it may hold right-to-left text and its "
+            "controls). Null when withheld, except for staff.",
         )
     )
     def get_body(self, comment):
@@ -158,7 +159,17 @@ class CommentCreateSerializer(StrictSerializer):
     body = StrictCharField(
         max_length=BODY_MAX_LENGTH,
         validators=[NO_CONTROL_CHARACTERS_IN_TEXT],
-        help_text=f"Plain text, 1 to {BODY_MAX_LENGTH} characters once trimmed; newlines kept.",
+        help_text=(
+            f"Plain text, never interpreted (no HTML, no Markdown): 1 to {BODY_MAX_LENGTH} "
+            "characters once trimmed, `\\r\\n` and `\\r` stored as `\\n`. Refused: control "
+            "characters other than newline and tab (`control_characters`), and a body that shows "
+            "nothing, only spaces and invisible characters (`blank`). Kept: every script and "
+            "emoji, newlines and tabs, and the format characters that emoji sequences and "
+            "right-to-left text need (zero-width joiners, bidirectional marks and controls), "
+            "which names refuse: render each body in a bidirectional isolate of its own "
+            '(`<bdi>`, `dir="auto"`), so that a control inside it cannot reorder the text '
+            "around it."
+        ),
     )
     parent = StrictIntegerField(
         required=False,

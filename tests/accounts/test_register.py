@@ -110,7 +110,7 @@ def test_register_applies_the_password_validators(api, password, code):
         (
             {"username": "bob", "password": PASSWORD, "display_name": "\u200b\u200b"},
             "display_name",
-            "blank",
+            "invisible_characters",
         ),
         (
             {"username": "bob", "password": PASSWORD, "display_name": "Bob\x07"},

@@ -19,7 +19,7 @@ from django.conf import global_settings
 from django.db import connection
 
 from comments.models import Comment
-from tests.hardening.conftest import NUMBERS, SEED_SLUG, TOKENS
+from tests.hardening.conftest import NUMBERS, SEED_SLUG, TOKENS, install_token
 from tests.hardening.servers import (
     Gunicorn,
     Proxy,
@@ -304,6 +304,7 @@ def test_without_redis_the_site_serves_and_readiness_says_so(world, database_pro
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
     world.alice.set_password("a-long-test-password")
     world.alice.save()
+    install_token(world.alice, TOKENS["alice"])  # a new password revoked her tokens
     redis_proxy = Proxy(REDIS)
     server = Gunicorn(
         server_env(

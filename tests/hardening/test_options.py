@@ -15,6 +15,7 @@ import logging
 import re
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.admin.utils import quote
@@ -107,6 +108,13 @@ def every_path(world) -> list[str]:
     """Every path of the production URLconf with real objects in it, and a few more."""
     LogEntry.objects.log_actions(
         world.staff.pk, [world.seed], ADDITION, change_message="For the admin's log pages."
+    )
+    # For the sign-in lockout's pages (django-axes): one row of each of its tables.
+    seen = {"username": "alice", "ip_address": "127.0.0.1", "user_agent": "-", "http_accept": "-"}
+    AccessLog.objects.create(**seen, path_info="/admin/login/")
+    AccessFailureLog.objects.create(**seen, path_info="/admin/login/")
+    AccessAttempt.objects.create(
+        **seen, path_info="/admin/login/", get_data="", post_data="", failures_since_start=1
     )
     paths, unfilled = [], []
     for regexes, pattern in leaf_patterns():
