@@ -8,7 +8,21 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.lockout import LockedOut, lockout_seconds
-from accounts.schema import (
+from accounts.serializers import (
+    AccountSerializer,
+    RegisterSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+)
+from accounts.services import auth_token_issue, auth_token_revoke, user_find_username, user_register
+from botbeat.api import (
+    PROBLEM_400,
+    ProblemSerializer,
+    StrictQueryParamsMixin,
+    StrictQueryParamsOnWritesMixin,
+    problem_response,
+)
+from botbeat.auth_schema import (
     PROBLEM_401,
     PROBLEM_403_CSRF_DESCRIPTION,
     PROBLEM_415,
@@ -18,22 +32,8 @@ from accounts.schema import (
     WWW_AUTHENTICATE,
     throttle_note,
 )
-from accounts.serializers import (
-    AccountSerializer,
-    RegisterSerializer,
-    TokenRequestSerializer,
-    TokenSerializer,
-)
-from accounts.services import auth_token_issue, auth_token_revoke, user_find_username, user_register
-from accounts.throttles import RegisterRateThrottle, TokenRateThrottle
-from botbeat.api import (
-    PROBLEM_400,
-    ProblemSerializer,
-    StrictQueryParamsMixin,
-    StrictQueryParamsOnWritesMixin,
-    problem_response,
-)
 from botbeat.fields import StrictSerializer
+from botbeat.throttles import RegisterRateThrottle, TokenRateThrottle
 
 PROBLEM_400_LOGOUT = problem_response(
     "A query parameter (this operation takes none); a body with fields (`unknown_field`: it "

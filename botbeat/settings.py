@@ -273,7 +273,7 @@ REST_FRAMEWORK = {
         "accounts.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    # Per scope, read at each request (accounts.throttles), so tests may override them.
+    # Per scope, read at each request (botbeat.throttles), so tests may override them.
     "DEFAULT_THROTTLE_RATES": {
         "comment_post": env_rate("THROTTLE_COMMENT_POST", "10/minute"),  # per user
         "comment_edit": env_rate("THROTTLE_COMMENT_EDIT", "30/minute"),  # per user
@@ -328,7 +328,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         # Before botbeat's hook, which serves the 401s it adds as application/problem+json.
-        "accounts.schema.document_bearer_token_errors",
+        "botbeat.auth_schema.document_bearer_token_errors",
         "botbeat.schema.postprocess",
     ],
     "ENUM_NAME_OVERRIDES": {
@@ -430,7 +430,7 @@ AXES_LOCKOUT_PARAMETERS = "accounts.lockout.lockout_parameters"
 AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 # The address the throttles key on (NUM_PROXIES), not django-ipware's guess.
-AXES_CLIENT_IP_CALLABLE = "accounts.throttles.client_address"
+AXES_CLIENT_IP_CALLABLE = "botbeat.throttles.client_address"
 # Refused attempts during a lockout are not recorded: the lockout does not grow with a flood,
 # and neither does the table.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False

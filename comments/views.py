@@ -12,15 +12,6 @@ from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
-from accounts.schema import (
-    PROBLEM_401,
-    PROBLEM_415,
-    PROBLEM_429,
-    RETRY_AFTER,
-    WWW_AUTHENTICATE,
-    throttle_note,
-)
-from accounts.throttles import CommentEditRateThrottle, CommentPostRateThrottle
 from articles.models import Article
 from botbeat.api import (
     PROBLEM_400,
@@ -29,12 +20,21 @@ from botbeat.api import (
     StrictQueryParamsOnWritesMixin,
 )
 from botbeat.api import problem_response as problem
+from botbeat.auth_schema import (
+    PROBLEM_401,
+    PROBLEM_415,
+    PROBLEM_429,
+    RETRY_AFTER,
+    WWW_AUTHENTICATE,
+    throttle_note,
+)
 from botbeat.cache import article_key, tag_answer
 from botbeat.conditional import RespondMixin, respond
 from botbeat.pagination import Keyset
 from botbeat.renderers import FastJSONRenderer
 from botbeat.roles import moderates
 from botbeat.slugs import SLUG_SCHEMA
+from botbeat.throttles import CommentEditRateThrottle, CommentPostRateThrottle
 from comments.filters import CommentFilter, CommentOrdering
 from comments.models import MAX_DEPTH, Comment, comment_thread_rows
 from comments.pagination import KEYSETS, CommentCursorPagination

@@ -22,7 +22,7 @@ WIRING = ("botbeat.urls", "botbeat.signals", "botbeat.apps", "botbeat.settings",
 WIRING += ("botbeat.asgi", "botbeat.management")
 # The modules that face people, above their app's models and services: another app may not
 # import them (for the mixins, schema pieces or base classes they hold, botbeat/ is the place).
-UI_MODULES = ("admin", "views", "urls")
+UI_MODULES = ("admin", "views", "urls", "serializers", "schema", "throttles")
 
 # Which app's models and services each app uses, through every module but its UI. articles and
 # companies are one domain in two apps, taken as one here: an article belongs to a company (a

@@ -2,7 +2,7 @@
 are exactly 10 accepted and 20 refused, and likewise sign-ups and sign-ins per address.
 
 DRF's throttle reads the history, decides, then writes it back: parallel requests all read the
-same history and all pass (the probe saw 11 of 30 through). accounts.throttles decides in one
+same history and all pass (the probe saw 11 of 30 through). botbeat.throttles decides in one
 atomic step: a Lua script on Redis, a lock on the local memory cache.
 
 Twice: threads against the test client in this process (the local memory cache, SQLite or

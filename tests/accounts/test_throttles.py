@@ -41,7 +41,7 @@ def test_every_counted_answer_says_the_limit_and_what_is_left(api, settings):
 @pytest.mark.django_db
 def test_an_unreachable_cache_lets_requests_through(api, settings, monkeypatch, caplog):
     """As the rest of the site does without its cache: a Redis outage is no sign-in outage."""
-    from accounts import throttles
+    from botbeat import throttles
 
     class Down:
         def record(self, *args):

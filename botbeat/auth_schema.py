@@ -134,7 +134,7 @@ RATE_LIMIT_HEADERS = {
 
 
 def document_rate_limit_headers(result) -> None:
-    """Every operation that may answer 429 is rate-limited (accounts.throttles): its answers
+    """Every operation that may answer 429 is rate-limited (botbeat.throttles): its answers
     carry the limits' headers, but for those refused before the limits are counted."""
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
