@@ -49,17 +49,16 @@ PROBLEM_415 = OpenApiResponse(
     ProblemSerializer,
     description="The body is not `application/json` in UTF-8 (`unsupported_media_type`).",
 )
+THROTTLED_EXAMPLE = problem_example(
+    429,
+    "throttled",
+    "Request was throttled. Expected available in 42 seconds.",
+    "/api/v1/auth/token/",
+)
 PROBLEM_429 = OpenApiResponse(
     ProblemSerializer,
     description="Too many requests (`throttled`): retry after `Retry-After` seconds.",
-    examples=[
-        problem_example(
-            429,
-            "throttled",
-            "Request was throttled. Expected available in 42 seconds.",
-            "/api/v1/auth/token/",
-        )
-    ],
+    examples=[THROTTLED_EXAMPLE],
 )
 PROBLEM_429_SIGN_IN = OpenApiResponse(
     ProblemSerializer,
@@ -70,12 +69,7 @@ PROBLEM_429_SIGN_IN = OpenApiResponse(
         "`Retry-After` seconds."
     ),
     examples=[
-        problem_example(
-            429,
-            "throttled",
-            "Request was throttled. Expected available in 42 seconds.",
-            "/api/v1/auth/token/",
-        ),
+        THROTTLED_EXAMPLE,
         problem_example(
             429,
             "locked_out",
