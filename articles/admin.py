@@ -339,6 +339,27 @@ class ArticleAdmin(NewsroomAdmin):
 
     # Saving
 
+    def construct_change_message(self, request, form, formsets, add=False):
+        """The form's record names the fields the form saved. A change of status is not one:
+        article_publish / article_unpublish record it themselves, when it happens."""
+        message = super().construct_change_message(request, form, formsets, add)
+        if add or "status" not in form.fields:
+            return message
+        status = str(form.fields["status"].label or "status")
+        kept = []
+        for part in message:
+            changed = part.get("changed", {})
+            if "fields" in changed and "object" not in changed:
+                changed["fields"] = [name for name in changed["fields"] if name != status]
+                if not changed["fields"]:
+                    continue
+            kept.append(part)
+        return kept
+
+    def log_change(self, request, obj, message):
+        if message:  # nothing but the status changed: its service has recorded it
+            super().log_change(request, obj, message)
+
     def save_model(self, request, obj, form, change):
         """Everything but the status is saved as the form has it; the status changes through
         article_publish / article_unpublish, as the list's actions do. Each step keeps the

@@ -4,7 +4,6 @@ The fields that apply them are botbeat/fields.py's."""
 import unicodedata
 
 from django.core.validators import RegexValidator
-from rest_framework import serializers
 
 # The rules on characters, as patterns, so that the schema states them (drf-spectacular turns
 # a field's first RegexValidator into its `pattern`) with the codes the API has always used.
@@ -24,16 +23,15 @@ NO_CONTROL_CHARACTERS = RegexValidator(
 )
 
 
-def refuse_control_characters(value: str, allowed: str = "") -> None:
-    """Control characters other than `allowed` (newlines in a comment) are refused: they show
-    as nothing or break the layout of whoever displays the text. Format characters (Cf) stay:
-    emoji sequences and right-to-left text need them."""
+def control_character_in(value: str, allowed: str = "") -> str | None:
+    """The first control character of `value` other than `allowed` (newlines in a comment), if
+    any, said for people ("Control characters are not allowed (U+0007)."): they show as nothing
+    or break the layout of whoever displays the text. Format characters (Cf) stay: emoji
+    sequences and right-to-left text need them."""
     for char in value:
         if char not in allowed and unicodedata.category(char) == "Cc":
-            raise serializers.ValidationError(
-                f"Control characters are not allowed (U+{ord(char):04X}).",
-                code="control_characters",
-            )
+            return f"Control characters are not allowed (U+{ord(char):04X})."
+    return None
 
 
 def is_visible_text(value: str) -> bool:

@@ -19,13 +19,12 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from rest_framework import serializers
 
 from articles.models import Article
 from botbeat.counts import count_of
 from botbeat.roles import moderates
 from botbeat.services import Forbidden, Invalid, NotFound, audit
-from botbeat.text import is_visible_text, refuse_control_characters
+from botbeat.text import control_character_in, is_visible_text
 from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, Comment, ancestor_ids, thread_place
 
 
@@ -36,12 +35,9 @@ def body_clean(body: str) -> str:
     if not isinstance(body, str):
         raise Invalid("Not a valid string.", code="invalid", field="body")
     text = body.replace("\r\n", "\n").replace("\r", "\n").strip()
-    try:
-        refuse_control_characters(text, allowed="\n\t")
-    except serializers.ValidationError as error:  # botbeat.text's rule, shared with the fields
-        (detail,) = error.detail
-        assert isinstance(detail, serializers.ErrorDetail)
-        raise Invalid(str(detail), code=str(detail.code), field="body") from None
+    refused = control_character_in(text, allowed="\n\t")
+    if refused:
+        raise Invalid(refused, code="control_characters", field="body")
     if not is_visible_text(text):
         raise Invalid("This field may not be blank.", code="blank", field="body")
     if len(text) > BODY_MAX_LENGTH:

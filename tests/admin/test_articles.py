@@ -442,3 +442,35 @@ def test_publish_now_costs_the_same_few_queries_per_article(chief):
 
     assert twenty - one == 19 * 10
     assert Article.objects.published().count() == 21
+
+
+def test_a_publication_through_the_form_is_recorded_once_by_its_service(chief):
+    """The form records the fields it saved; the status change is article_unpublish's to
+    record, once: no "Changed Status" beside it."""
+    hour_ago = timezone.now().replace(microsecond=0) - dt.timedelta(hours=1)
+    article = ArticleFactory(published_at=hour_ago)
+    planned = timezone.localtime(article.published_at)  # as the form shows it
+    data = form_data(
+        company=article.company,
+        title="A new title",
+        slug=article.slug,
+        status="draft",
+        published_at_0=planned.date().isoformat(),
+        published_at_1=planned.time().isoformat(),
+    )
+
+    chief.post(change_url(article), data)
+
+    messages = [
+        entry.get_change_message()
+        for entry in LogEntry.objects.filter(object_id=str(article.pk)).order_by("pk")
+    ]
+    assert messages[0] == "Unpublished."
+    assert len(messages) == 2 and messages[1].startswith("Changed Title")
+    assert "Status" not in messages[1]
+
+    data["status"] = "published"
+    chief.post(change_url(article), data)  # the status alone changes
+    messages = [entry.get_change_message() for entry in LogEntry.objects.order_by("pk")]
+    assert [m for m in messages if m.startswith("Published")] == [messages[2]], messages
+    assert not [m for m in messages if "Status" in m], messages
