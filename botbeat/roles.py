@@ -73,6 +73,18 @@ def moderates(user: Someone) -> bool:
     return MODERATOR_PERMISSION in role_permissions(user)
 
 
+# Granted to the Moderators group: deactivating a reader from the moderation queue.
+# auth.change_user would do too, but it lets its holder edit any account, staff included.
+DEACTIVATE_PERMISSION = "comments.deactivate_commenter"
+
+
+def may_deactivate(user: Someone) -> bool:
+    """Whether `user` may deactivate readers: Moderators, and whoever administers users."""
+    return user is not None and (
+        user.has_perm(DEACTIVATE_PERMISSION) or user.has_perm("auth.change_user")
+    )
+
+
 def sees_more_than_public(user: Someone) -> bool:
     """Whether any answer to `user` may differ from the public's: an Editor or a Moderator.
     Everyone else (readers, staff without a role) gets the public's bytes."""

@@ -12,11 +12,9 @@ the admin shows as each object's history.
 
 from collections.abc import Iterable
 
-from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Model
-
-__all__ = ["ADDITION", "CHANGE", "DELETION", "Forbidden", "Invalid", "NotFound", "ServiceError"]
 
 
 class ServiceError(Exception):

@@ -18,12 +18,12 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from botbeat.admin import AutocompleteFilter, NewsroomAdmin, state_badge
+from botbeat.roles import may_deactivate
 from botbeat.services import ServiceError
 from comments.models import Comment
 from comments.moderation import (
     comments_hide,
     comments_restore,
-    may_deactivate,
     user_deactivate,
 )
 from comments.services import comment_hide, comment_restore

@@ -16,14 +16,10 @@ from django.db import transaction
 
 from accounts.services import auth_tokens_revoke_all
 from articles.models import Article
+from botbeat.roles import may_deactivate
 from botbeat.services import Forbidden, audit
 from comments.models import Comment
 from comments.services import HIDDEN_MESSAGE, comment_hide, comment_restore
-
-# Granted to the Moderators group (articles/migrations/0002_roles.py): deactivating a reader
-# from the moderation queue. auth.change_user would do too, but it lets its holder edit any
-# account, staff and superusers included.
-DEACTIVATE_PERMISSION = "comments.deactivate_commenter"
 
 HIDDEN_WITH_AUTHOR_MESSAGE = "Hidden: its author was deactivated."
 
@@ -99,11 +95,6 @@ def comments_restore(*, comments: Iterable[Comment], moderator: User) -> Moderat
         moderator=moderator,
         wanted=Comment.Status.VISIBLE,
     )
-
-
-def may_deactivate(user: User) -> bool:
-    """Whether `user` may deactivate readers: moderators, and whoever administers users."""
-    return user.has_perm(DEACTIVATE_PERMISSION) or user.has_perm("auth.change_user")
 
 
 @transaction.atomic
