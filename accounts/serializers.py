@@ -93,6 +93,25 @@ class TokenRequestSerializer(StrictSerializer):
     )
 
 
+class SessionSerializer(serializers.Serializer):
+    """Who the session cookie signs in, and the CSRF token its writes need: the answer of
+    `GET` and `POST /api/v1/auth/session/`."""
+
+    user = AccountSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The reader the session signs in, as `GET /api/v1/auth/me/` shows them; null "
+        "when nobody is signed in with the session (a bearer token is no session).",
+    )
+    csrf_token = serializers.CharField(
+        read_only=True,
+        help_text="Send it as `X-CSRFToken` with every write that the session cookie signs "
+        "(sign-in and sign-out included). It matches the `csrftoken` cookie this answer sets, "
+        "which a page on another origin cannot read; a different string at each request, each "
+        "one valid until the cookie changes, which signing in does.",
+    )
+
+
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField(
         read_only=True, help_text="Send it as `Authorization: Bearer <token>`. Shown once."

@@ -9,4 +9,5 @@ urlpatterns = [
     path("token/", views.TokenView.as_view(), name="auth-token"),
     path("logout/", views.LogoutView.as_view(), name="auth-logout"),
     path("me/", views.MeView.as_view(), name="auth-me"),
+    path("session/", views.SessionView.as_view(), name="auth-session"),
 ]

@@ -357,7 +357,17 @@ if BEHIND_TLS_PROXY:
 SECURE_SSL_REDIRECT = BEHIND_TLS_PROXY
 # Load balancers and orchestrators probe over plain HTTP from inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Secure follows HTTPS, not DEBUG: DEBUG is off by default, on plain-HTTP development and test
+# servers too, where clients drop a Secure cookie (`check --deploy` warns while it is off).
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = BEHIND_TLS_PROXY
+# The browser frontend's session (POST /api/v1/auth/session/): Django's defaults, said here
+# because they are the contract (tests/accounts/test_session.py). SameSite=Lax: no other site's
+# form post or script carries the cookies, which with the CSRF token makes two locks. The
+# session cookie is out of scripts' reach; the CSRF cookie is read by the frontend's script,
+# which sends it back as `X-CSRFToken`.
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
 # Sent over HTTPS only. One year, subdomains and preload by default: every BotBeat host is
 # HTTPS-only; lower SECURE_HSTS_SECONDS while trying HTTPS out (a browser remembers it).
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if BEHIND_TLS_PROXY else 0)
@@ -389,8 +399,13 @@ SECURE_CSP = {
 }
 
 # CORS (django-cors-headers), for the web frontends on other origins: CORS_ALLOWED_ORIGINS lists
-# them. Bearer tokens need no cookies; a frontend that signs in with the session cookie across
-# origins needs CORS_ALLOW_CREDENTIALS=true, and then its origin is trusted for CSRF too.
+# them. Bearer tokens need no cookies, so credentials are off by default. A frontend on another
+# origin of the same site (https://botbeat.example for https://api.botbeat.example) may sign in
+# with the session: CORS_ALLOW_CREDENTIALS=true lets its script send the cookies and read the
+# answers, and its origin is then trusted for CSRF too (Django checks `Origin` on every write;
+# CSRF_TRUSTED_ORIGINS adds origins that are not CORS origins). Its script cannot read the API's
+# `csrftoken` cookie, so it takes the token from GET /api/v1/auth/session/'s `csrf_token`. A
+# frontend on another site gets no SameSite=Lax cookie at all: it signs in with a bearer token.
 CORS_ALLOWED_ORIGINS = env_origins("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/"
 CORS_ALLOW_HEADERS = (*default_headers, "if-none-match")
@@ -403,7 +418,10 @@ CORS_EXPOSE_HEADERS = [
     "WWW-Authenticate",
 ]
 CORS_ALLOW_CREDENTIALS = env_bool("CORS_ALLOW_CREDENTIALS", default=False)
-CSRF_TRUSTED_ORIGINS = CORS_ALLOWED_ORIGINS if CORS_ALLOW_CREDENTIALS else []
+CSRF_TRUSTED_ORIGINS = [
+    *env_origins("CSRF_TRUSTED_ORIGINS"),
+    *(CORS_ALLOWED_ORIGINS if CORS_ALLOW_CREDENTIALS else []),
+]
 CORS_PREFLIGHT_MAX_AGE = 3600
 
 # Sign-in lockout (django-axes; accounts/lockout.py says who is locked and why). Every

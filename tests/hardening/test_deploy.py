@@ -117,6 +117,7 @@ def test_check_deploy_warns_without_a_tls_proxy():
         ("BEHIND_TLS_PROXY", "maybe"),
         ("CORS_ALLOWED_ORIGINS", "https://botbeat.example/"),
         ("CORS_ALLOWED_ORIGINS", "botbeat.example"),
+        ("CSRF_TRUSTED_ORIGINS", "https://botbeat.example/path"),
         ("DATABASE_STATEMENT_TIMEOUT_MS", "5s"),
         ("DATABASE_CONNECT_TIMEOUT", "0"),
         ("API_MAX_BODY_BYTES", "64k"),
