@@ -4,7 +4,8 @@ carry, against a table of what each must get.
 The identities: anonymous, a reader (alice), another reader (bob), a staff account with no role
 (`staff`: it sees what the public sees), an Editor, a Moderator and a superuser (botbeat.roles).
 Every probe writes down the answer of each of them: a probe missing one fails, and so does an
-operation of the schema missing from the table.
+operation of the schema missing from the table. Each identity signs with its bearer token or, in
+the browser frontend's probes, with its session cookie, with or without the CSRF token.
 
 The world (tests/hardening/conftest.py) holds a draft, a scheduled article, a company and a tag
 only the draft has, hidden and removed comments and a comment on the draft, each carrying a
@@ -76,6 +77,9 @@ class Probe:
     check: object = None
     fresh_token: bool = False  # signing out revokes the token it is sent with
     per_role_body: bool = False  # `{role}` in the body's values
+    # How each identity signs the request: its bearer token, or, as the browser frontend does,
+    # its session cookie with the CSRF token (`session`) or without it (`session, no csrf`).
+    credentials: str = "bearer"
 
     def __post_init__(self):
         missing = set(IDENTITIES) - set(self.expect)
@@ -141,6 +145,31 @@ def company_counts_published_articles(role, response, world):
     return [] if counts.get("openai") == 4 else [f"{role}: article counts {counts}"]
 
 
+def session_is_mine(role, response, world):
+    user = response.json()["user"]
+    if role == "anonymous":
+        return [] if user is None else [f"anonymous is {user}"]
+    got = user and user["username"]
+    return [] if got == getattr(world, role).username else [f"{role}'s session is {user}"]
+
+
+def no_session(role, response, world):
+    user = response.json()["user"]
+    return [] if user is None else [f"{role}'s bearer token is a session: {user}"]
+
+
+def signed_in_as_alice(role, response, world):
+    got = response.json()["user"]["username"]
+    return [] if got == "alice" else [f"{role} signed in as {got}"]
+
+
+def session_ended(role, response, world):
+    cookie = response.cookies.get("sessionid")
+    if role == "anonymous":
+        return [] if cookie is None else [f"anonymous gets a session cookie: {cookie}"]
+    return [] if cookie is not None and cookie.value == "" else [f"{role}'s cookie is {cookie}"]
+
+
 def me_is_myself(role, response, world):
     if role == "anonymous":
         return []
@@ -184,6 +213,13 @@ TABLE: dict[str, list[Probe]] = {
     "POST /api/v1/articles/{slug}/comments/": [
         Probe("on a published article", f"/api/v1/articles/{SEED_SLUG}/comments/",
               cells(401, 201, 201, 201, 201, 201, 201), body={"body": "A probe."}),
+        # The browser frontend's session: the same answers with the CSRF token, 403 without.
+        Probe("on a published article, with the session", f"/api/v1/articles/{SEED_SLUG}/comments/",
+              cells(401, 201, 201, 201, 201, 201, 201), body={"body": "A probe."},
+              credentials="session"),
+        Probe("with the session, without the CSRF token",
+              f"/api/v1/articles/{SEED_SLUG}/comments/", cells(401, 403, 403, 403, 403, 403, 403),
+              body={"body": "A probe."}, credentials="session, no csrf"),
         # Nobody comments on what the public cannot see, Editors included.
         Probe("on a draft", f"/api/v1/articles/{DRAFT_SLUG}/comments/",
               cells(401, 404, 404, 404, 404, 404, 404), body={"body": "A probe."}),
@@ -269,6 +305,27 @@ TABLE: dict[str, list[Probe]] = {
         Probe("sign in as bob with alice's password", "/api/v1/auth/token/", everyone(400),
               body={"username": "bob", "password": "wrong-" + PASSWORD}),
     ],
+    # The browser frontend's sign-in reads the session cookie alone, whoever holds it.
+    "GET /api/v1/auth/session/": [
+        Probe("who is signed in", "/api/v1/auth/session/", everyone(200),
+              check=session_is_mine, credentials="session"),
+        Probe("with a bearer token", "/api/v1/auth/session/", everyone(200), check=no_session),
+    ],
+    "POST /api/v1/auth/session/": [
+        Probe("sign in as alice", "/api/v1/auth/session/", everyone(200),
+              body={"username": "alice", "password": PASSWORD}, check=signed_in_as_alice,
+              credentials="session"),
+        Probe("sign in as bob with alice's password", "/api/v1/auth/session/", everyone(400),
+              body={"username": "bob", "password": "wrong-" + PASSWORD}, credentials="session"),
+        Probe("sign in without the CSRF token", "/api/v1/auth/session/", everyone(403),
+              body={"username": "alice", "password": PASSWORD}, credentials="session, no csrf"),
+    ],
+    "DELETE /api/v1/auth/session/": [
+        Probe("sign out", "/api/v1/auth/session/", everyone(204), check=session_ended,
+              credentials="session"),
+        Probe("sign out without the CSRF token", "/api/v1/auth/session/", everyone(403),
+              credentials="session, no csrf"),
+    ],
     "GET /healthz": [Probe("alive", "/healthz", everyone(200))],
     "GET /readyz": [Probe("ready", "/readyz", everyone(200))],
 }  # fmt: skip
@@ -290,7 +347,21 @@ def schema_operations() -> set[str]:
     }
 
 
+def session_client_for(role: str, world, probe: Probe) -> APIClient:
+    """A browser's client: held to CSRF, signed in with the session unless anonymous, with the
+    CSRF cookie from GET /auth/session/ and, unless the probe leaves it out, its header."""
+    client = APIClient(enforce_csrf_checks=True)
+    if role != "anonymous":
+        client.force_login(getattr(world, role))
+    csrf = client.get("/api/v1/auth/session/").json()["csrf_token"]
+    if probe.credentials == "session":
+        client.credentials(HTTP_X_CSRFTOKEN=csrf)
+    return client
+
+
 def client_for(role: str, world, probe: Probe) -> APIClient:
+    if probe.credentials != "bearer":
+        return session_client_for(role, world, probe)
     client = APIClient()
     if role == "anonymous":
         return client
@@ -329,7 +400,7 @@ class Walk:
             leaked = sorted(m for m in hidden_from_them if m in text and m not in sent)
             if leaked:
                 self.problems.append(f"{where} leaks {leaked}")
-            if probe.check and 200 <= response.status_code < 300 and response.content:
+            if probe.check and 200 <= response.status_code < 300:
                 self.problems.extend(f"{where}: {p}" for p in probe.check(role, response, world))
 
 

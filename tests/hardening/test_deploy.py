@@ -112,6 +112,32 @@ def test_check_deploy_warns_without_a_tls_proxy():
 
 
 @pytest.mark.parametrize(
+    ("credentials", "trusted", "expected"),
+    [
+        # Without credentials a CORS origin sends no cookie: nothing of it to trust for CSRF.
+        ("false", "", []),
+        ("true", "", ["https://botbeat.example", "https://m.botbeat.example"]),
+        (
+            "true",
+            "https://*.botbeat.example",
+            ["https://*.botbeat.example", "https://botbeat.example", "https://m.botbeat.example"],
+        ),
+        ("false", "https://admin.botbeat.example", ["https://admin.botbeat.example"]),
+    ],
+)
+def test_csrf_trusts_the_credentialed_cors_origins_and_those_it_is_told(
+    credentials, trusted, expected
+):
+    env = {"CORS_ALLOW_CREDENTIALS": credentials, "CSRF_TRUSTED_ORIGINS": trusted}
+    script = "from django.conf import settings; print(','.join(settings.CSRF_TRUSTED_ORIGINS))"
+
+    result = manage("shell", "-v", "0", "-c", script, env=environment(PRODUCTION_ENV, env))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ",".join(expected)
+
+
+@pytest.mark.parametrize(
     ("name", "value"),
     [
         ("BEHIND_TLS_PROXY", "maybe"),

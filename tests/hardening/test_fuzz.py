@@ -21,6 +21,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from schemathesis.core.parameters import ParameterLocation
 
 from articles.models import Article, Tag
 from comments.models import Comment
@@ -106,6 +107,7 @@ RULES = {
         *PASSWORD_RULES,
     },
     "POST /api/v1/auth/token/": {(None, "invalid_credentials")},
+    "POST /api/v1/auth/session/": {(None, "invalid_credentials")},
     "POST /api/v1/articles/{slug}/comments/": {
         *{("body", code) for (code,) in TEXT_RULES},
         ("parent", "does_not_exist"),
@@ -133,6 +135,10 @@ def only_documented_rules_refuse_valid_input(ctx, response, case):
 
 
 STATS: collections.Counter = collections.Counter()
+SESSION = "/api/v1/auth/session/"
+# The `csrftoken` cookie's secret (32 letters and digits) that FuzzAuth sends the session's
+# operations; sent as the header too, it is a valid token.
+CSRF_SECRET = "fuzz" * 8
 
 
 class FuzzAuth:
@@ -141,13 +147,17 @@ class FuzzAuth:
     Operations open to anonymous readers alternate between anonymous and alice; operations that
     need a signed-in reader are alice's, and every other PATCH of a comment is staff's, so that
     moderation (`status`) is reached too. Signing out is carol's: it revokes her token, which
-    the test installs again before each case.
+    the test installs again before each case. The session's own operations get the CSRF cookie,
+    and the header that matches it unless the case's headers are the negative part, so that
+    the cases reach what they test rather than all stopping at the CSRF check.
     """
 
     turn = itertools.count()
 
     def get(self, case, ctx):
         operation = case.operation
+        if operation.path == SESSION:
+            return CSRF_SECRET
         security = operation.definition.raw.get("security", [])
         turn = next(self.turn)
         if operation.label == "POST /api/v1/auth/logout/":
@@ -159,6 +169,12 @@ class FuzzAuth:
         return TOKENS["alice"]
 
     def set(self, case, data, ctx):
+        if case.operation.path == SESSION:
+            case.cookies = {**(case.cookies or {}), "csrftoken": data}
+            negative = case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER)
+            if case.method.upper() != "GET" and not negative:
+                case.headers = {**(case.headers or {}), "X-CSRFToken": data}
+            return
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
 
 
