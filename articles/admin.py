@@ -22,6 +22,7 @@ from articles.services import (
     article_counts_kept,
     article_publish,
     article_refresh_search_vector,
+    article_rename,
     article_tags_set,
     article_unpublish,
     tag_counts_refresh,
@@ -35,6 +36,7 @@ from botbeat.admin import (
     state_badge,
 )
 from botbeat.counts import count_of
+from botbeat.redirects import old_slugs, slug_renamed, stored_slug
 
 # Articles
 
@@ -48,6 +50,8 @@ def article_state(article: Article, now=None) -> str:
 
 
 STATE_LABELS = {"draft": "Draft", "scheduled": "Scheduled", "published": "Published"}
+# The form's fields whose change its services record (construct_change_message).
+SERVICE_RECORDED_FIELDS = frozenset({"status", "slug"})
 
 
 class ArticleStateFilter(admin.SimpleListFilter):
@@ -219,10 +223,20 @@ class ArticleAdmin(NewsroomAdmin):
         ),
         (
             "Record",
-            {"fields": ["visible_comments", "created_at", "updated_at"], "classes": ["collapse"]},
+            {
+                "fields": ["visible_comments", "old_slugs", "created_at", "updated_at"],
+                "classes": ["collapse"],
+            },
         ),
     ]
-    readonly_fields = ["state", "api_link", "visible_comments", "created_at", "updated_at"]
+    readonly_fields = [
+        "state",
+        "api_link",
+        "visible_comments",
+        "old_slugs",
+        "created_at",
+        "updated_at",
+    ]
     list_display_links = ["title"]
     list_select_related = ["company"]
     list_filter = [
@@ -329,6 +343,10 @@ class ArticleAdmin(NewsroomAdmin):
     def visible_comments(self, article):
         return self.comments(article)
 
+    @admin.display(description="old slugs")
+    def old_slugs(self, article):
+        return ", ".join(old_slugs(article)) or "-"  # each answers 301 here
+
     @admin.display(description="tags")
     def tag_list(self, article):
         # The form's field when editing; this, for those who may only view the article.
@@ -340,35 +358,44 @@ class ArticleAdmin(NewsroomAdmin):
     # Saving
 
     def construct_change_message(self, request, form, formsets, add=False):
-        """The form's record names the fields the form saved. A change of status is not one:
-        article_publish / article_unpublish record it themselves, when it happens."""
+        """The form's record names the fields the form saved. A change of status or of slug is
+        not one: article_publish / article_unpublish and article_rename record it themselves,
+        when it happens."""
         message = super().construct_change_message(request, form, formsets, add)
-        if add or "status" not in form.fields:
+        recorded = {
+            str(form.fields[name].label or name)
+            for name in SERVICE_RECORDED_FIELDS & form.fields.keys()
+        }
+        if add or not recorded:
             return message
-        status = str(form.fields["status"].label or "status")
         kept = []
         for part in message:
             changed = part.get("changed", {})
             if "fields" in changed and "object" not in changed:
-                changed["fields"] = [name for name in changed["fields"] if name != status]
+                changed["fields"] = [name for name in changed["fields"] if name not in recorded]
                 if not changed["fields"]:
                     continue
             kept.append(part)
         return kept
 
     def log_change(self, request, obj, message):
-        if message:  # nothing but the status changed: its service has recorded it
+        if message:  # nothing but the status or slug changed: their services have recorded it
             super().log_change(request, obj, message)
 
     def save_model(self, request, obj, form, change):
-        """Everything but the status is saved as the form has it; the status changes through
-        article_publish / article_unpublish, as the list's actions do. Each step keeps the
+        """Everything but the status and the slug is saved as the form has it; the status
+        changes through article_publish / article_unpublish, as the list's actions do, and the
+        slug through article_rename, which keeps the old one answering. Each step keeps the
         published counts (a new company, a new status); save_related's tags too."""
-        wanted = obj.status
+        wanted, slug = obj.status, obj.slug
         obj.status = form.initial.get("status", Status.DRAFT) if change else Status.DRAFT
+        if change:
+            obj.slug = form.initial.get("slug", slug)
         with article_counts_kept(article_ids=[obj.pk] if change else []) as counted:
             super().save_model(request, obj, form, change)
             counted.add(obj.pk)
+        if change:
+            obj.slug = article_rename(article=obj, slug=slug, by=request.user).slug
         if wanted == Status.PUBLISHED:
             saved = article_publish(article=obj, at=obj.published_at, by=request.user)
         else:
@@ -437,8 +464,8 @@ def _prefix_query(term: str) -> SearchQuery:
 
 @admin.register(Tag)
 class TagAdmin(MergeActionMixin, NewsroomAdmin):
-    fields = ["name", "slug", "articles_total", "published", "created_at"]
-    readonly_fields = ["articles_total", "published", "created_at"]
+    fields = ["name", "slug", "old_slugs", "articles_total", "published", "created_at"]
+    readonly_fields = ["old_slugs", "articles_total", "published", "created_at"]
     prepopulated_fields = {"slug": ["name"]}
     list_display = ["name", "slug", "articles_total", "published"]
     search_fields = ["name", "slug"]
@@ -459,7 +486,10 @@ class TagAdmin(MergeActionMixin, NewsroomAdmin):
         )
 
     def save_model(self, request, obj, form, change):
+        old_slug = stored_slug(obj)
         super().save_model(request, obj, form, change)
+        if old_slug is not None and old_slug != obj.slug:
+            slug_renamed(obj=obj, old_slug=old_slug)  # the old one answers 301
         # The save wrote the row whole, published_count as loaded: recount it, in case an
         # article was published meanwhile.
         tag_counts_refresh(tag_ids=[obj.pk])
@@ -473,6 +503,10 @@ class TagAdmin(MergeActionMixin, NewsroomAdmin):
             reverse("admin:articles_article_changelist"),
             {"tag": tag.pk},
         )
+
+    @admin.display(description="old slugs")
+    def old_slugs(self, tag):
+        return ", ".join(old_slugs(tag)) or "-"  # each answers 301 here
 
     @admin.display(description="published articles")
     def published(self, tag):

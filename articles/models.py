@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from botbeat.counters import save_leaving
 from botbeat.prebuilt import prebuilt
+from botbeat.redirects import SlugRedirect
 from botbeat.roles import sees_unpublished
 
 # How many characters of the summary a list item's excerpt is cut from.
@@ -458,3 +459,34 @@ class Takeaway(models.Model):
 
     def __str__(self) -> str:
         return self.text[:80]
+
+
+# Old slugs (botbeat.redirects): GETs of an address an article or a tag had answer 301 to it.
+
+
+class ArticleSlugRedirect(SlugRedirect):
+    """A slug the article had: written by articles.services.article_rename."""
+
+    target = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="slug_redirects", db_index=False
+    )
+
+    class Meta(SlugRedirect.Meta):
+        indexes = [
+            # an article's old slugs: repointed by a rename, listed by the admin, cascaded
+            models.Index(fields=["target"], name="articleslugredirect_target"),
+        ]
+
+
+class TagSlugRedirect(SlugRedirect):
+    """A slug of a tag merged into this one, or this tag's own before a rename."""
+
+    target = models.ForeignKey(
+        Tag, on_delete=models.CASCADE, related_name="slug_redirects", db_index=False
+    )
+
+    class Meta(SlugRedirect.Meta):
+        indexes = [
+            # a tag's old slugs: moved by a merge, listed by the admin, cascaded
+            models.Index(fields=["target"], name="tagslugredirect_target"),
+        ]

@@ -9,6 +9,7 @@ from typing import Any, Literal, Required, TypedDict
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import SearchVector
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import OuterRef, StringAgg, Subquery, Value
 from django.utils import timezone
@@ -17,6 +18,7 @@ from articles.filters import SEARCH_CONFIG
 from articles.models import Article, ArticleTag, Status, Tag, Takeaway
 from botbeat.counts import count_of, stored_count_refresh
 from botbeat.purge import purge_everything
+from botbeat.redirects import slug_merged, slug_renamed
 from botbeat.services import Invalid, audit, merge_audit
 from companies.models import Company
 from companies.services import company_counts_refresh
@@ -246,6 +248,36 @@ def article_unpublish(*, article: Article, by: AbstractBaseUser | None) -> Artic
     return article
 
 
+@transaction.atomic
+def article_rename(*, article: Article, slug: str, by: AbstractBaseUser | None) -> Article:
+    """Give `article` the slug `slug`; returns it, reloaded. Its old address keeps working: a GET
+    of it, or of anything under it, answers 301 to the new one, and so do the slugs it had
+    before, in one hop (botbeat.redirects). `by` did it, on the record.
+
+    A slug another article has is refused (`slug_taken`); one that was another article's old
+    slug is taken over (a live slug wins). Writes and records nothing when the slug is the same.
+    """
+    try:
+        slug = Article._meta.get_field("slug").clean(slug, article)
+    except ValidationError as error:
+        raise Invalid(" ".join(error.messages), code="invalid", field="slug") from None
+    article = Article.objects.select_for_update().defer("search_vector").get(pk=article.pk)
+    old = article.slug
+    if slug == old:
+        return article
+    if Article.objects.filter(slug=slug).exists():
+        raise Invalid("Another article has this slug.", code="slug_taken", field="slug")
+    article.slug = slug
+    article.save(update_fields=["slug", "updated_at"])
+    slug_renamed(obj=article, old_slug=old)
+    audit(
+        by=by,
+        objects=[article],
+        message=f"Changed the slug from “{old}” to “{slug}”: the old address redirects here.",
+    )
+    return article
+
+
 def article_tags_set(*, article: Article, tags: Iterable[Tag]) -> None:
     """Give `article` exactly these tags, keeping the published counts."""
     with article_counts_kept(article_ids=[article.pk]):
@@ -261,6 +293,8 @@ def tag_merge(*, source: Tag, target: Tag, by: AbstractBaseUser | None) -> int:
     An article that has both keeps its single link to `target` (the (article, tag) pair is
     unique): its link to `source` is dropped rather than moved. The articles whose tags
     changed get a new `updated_at`. Tags do not feed the search vector: nothing to refresh.
+    The source's slug, and the slugs merged into it before, answer 301 to `target` from now on
+    (botbeat.redirects).
     """
     if source.pk == target.pk:
         raise Invalid("A tag cannot be merged into itself.", code="same_tag", field="target")
@@ -276,6 +310,7 @@ def tag_merge(*, source: Tag, target: Tag, by: AbstractBaseUser | None) -> int:
     links.filter(article__in=ArticleTag.objects.filter(tag=target).values("article")).delete()
     links.update(tag=target)
     merge_audit(by=by, source=source, target=target, carried=carried)
+    slug_merged(source=source, target=target)  # before the delete: its old slugs go to target
     Tag.objects.filter(pk=source.pk).delete()
     tag_counts_refresh(tag_ids=[target.pk])
     purge_everything()  # the updates above send no signal (botbeat/signals.py)

@@ -41,8 +41,10 @@ from botbeat.cache import FEED_KEY, article_key, tag_answer
 from botbeat.conditional import RespondMixin, respond
 from botbeat.pagination import Keyset, KeysetCursorPagination, StrictPageNumberPagination
 from botbeat.params import integer_schema, query_integer
+from botbeat.redirects import SlugRedirectMixin
 from botbeat.renderers import FastJSONRenderer
 from botbeat.slugs import SLUG_PATTERN, SLUG_SCHEMA
+from companies.models import Company
 
 KEYSETS = {
     Ordering.NEWEST: Keyset(
@@ -76,6 +78,8 @@ FEED_PARAMETERS = [
         description=ArticleFilter.base_filters["q"].extra["help_text"],
     ),
 ]
+# The feed's parameters that take slugs: an old one answers 301 (botbeat.redirects).
+SLUG_FILTERS = {"company": Company, "tag": Tag, "tag_any": Tag, "exclude_tag": Tag}
 LIMIT_PARAMETER = OpenApiParameter(
     "limit",
     integer_schema(default=PANEL_LIMIT_DEFAULT, maximum=PANEL_LIMIT_MAX),
@@ -105,8 +109,12 @@ def panel(name: str, item):
         responses={200: ArticleDetailSerializer, 400: PROBLEM_400, 404: PROBLEM_404},
     ),
 )
-class ArticleViewSet(RespondMixin, StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
+class ArticleViewSet(
+    SlugRedirectMixin, RespondMixin, StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet
+):
     renderer_classes = [FastJSONRenderer]  # DRF's JSON, byte for byte, faster
+    slug_model = Article  # an old slug in the path, any action's, answers 301
+    slug_filters = SLUG_FILTERS
     lookup_field = "slug"
     lookup_value_regex = SLUG_PATTERN
     filter_backends = [StrictFilterBackend]
@@ -247,7 +255,8 @@ class ArticleViewSet(RespondMixin, StrictQueryParamsMixin, viewsets.ReadOnlyMode
         responses={200: TagSerializer, 400: PROBLEM_400, 404: PROBLEM_404},
     ),
 )
-class TagViewSet(StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
+class TagViewSet(SlugRedirectMixin, StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
+    slug_model = Tag  # an old slug answers 301
     lookup_field = "slug"
     lookup_value_regex = SLUG_PATTERN
     serializer_class = TagSerializer

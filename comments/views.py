@@ -31,6 +31,7 @@ from botbeat.auth_schema import (
 from botbeat.cache import article_key, tag_answer
 from botbeat.conditional import RespondMixin, respond
 from botbeat.pagination import Keyset
+from botbeat.redirects import SlugRedirectMixin
 from botbeat.renderers import FastJSONRenderer
 from botbeat.roles import moderates
 from botbeat.slugs import SLUG_SCHEMA
@@ -159,8 +160,11 @@ def thread_context(request) -> dict:
         },
     ),
 )
-class ArticleCommentsView(RespondMixin, StrictQueryParamsOnWritesMixin, generics.ListCreateAPIView):
+class ArticleCommentsView(
+    SlugRedirectMixin, RespondMixin, StrictQueryParamsOnWritesMixin, generics.ListCreateAPIView
+):
     renderer_classes = [FastJSONRenderer]  # DRF's JSON, byte for byte, faster
+    slug_model = Article  # a GET of an old slug's thread answers 301
     permission_classes = [IsAuthenticatedOrReadOnly]
     serializer_class = CommentSerializer
     pagination_class = CommentCursorPagination

@@ -4,6 +4,7 @@ from django.urls import reverse
 from articles.models import Article
 from botbeat.admin import MergeActionMixin, NewsroomAdmin, count_link
 from botbeat.counts import count_of
+from botbeat.redirects import old_slugs, slug_renamed, stored_slug
 from companies.models import Company
 from companies.services import company_counts_refresh, company_merge
 
@@ -16,11 +17,12 @@ class CompanyAdmin(MergeActionMixin, NewsroomAdmin):
         "description",
         "website_url",
         "logo_url",
+        "old_slugs",
         "articles_total",
         "created_at",
         "updated_at",
     ]
-    readonly_fields = ["articles_total", "created_at", "updated_at"]
+    readonly_fields = ["old_slugs", "articles_total", "created_at", "updated_at"]
     prepopulated_fields = {"slug": ["name"]}
     list_display = ["name", "slug", "website_url", "articles_total", "published", "latest"]
     search_fields = ["name", "slug"]
@@ -39,7 +41,10 @@ class CompanyAdmin(MergeActionMixin, NewsroomAdmin):
         )
 
     def save_model(self, request, obj, form, change):
+        old_slug = stored_slug(obj)
         super().save_model(request, obj, form, change)
+        if old_slug is not None and old_slug != obj.slug:
+            slug_renamed(obj=obj, old_slug=old_slug)  # the old one answers 301
         # The save wrote the row whole, published_count as loaded: recount it, in case an
         # article was published meanwhile.
         company_counts_refresh(company_ids=[obj.pk])
@@ -53,6 +58,10 @@ class CompanyAdmin(MergeActionMixin, NewsroomAdmin):
             reverse("admin:articles_article_changelist"),
             {"company": company.pk},
         )
+
+    @admin.display(description="old slugs")
+    def old_slugs(self, company):
+        return ", ".join(old_slugs(company)) or "-"  # each answers 301 here
 
     @admin.display(description="published", ordering="article_count")
     def published(self, company):

@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from articles.models import Article, StoredCountsModel
 from botbeat.counts import count_of
+from botbeat.redirects import SlugRedirect
 from botbeat.roles import sees_unpublished
 
 
@@ -71,3 +72,18 @@ class Company(StoredCountsModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CompanySlugRedirect(SlugRedirect):
+    """A slug of a company merged into this one, or this company's own before a rename: GETs of
+    it answer 301 here (botbeat.redirects)."""
+
+    target = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="slug_redirects", db_index=False
+    )
+
+    class Meta(SlugRedirect.Meta):
+        indexes = [
+            # a company's old slugs: moved by a merge, listed by the admin, cascaded
+            models.Index(fields=["target"], name="companyslugredirect_target"),
+        ]

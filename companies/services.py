@@ -10,6 +10,7 @@ from django.utils import timezone
 from articles.models import Article, Status
 from botbeat.counts import count_of, stored_count_refresh
 from botbeat.purge import purge_everything
+from botbeat.redirects import slug_merged
 from botbeat.services import Invalid, merge_audit
 from companies.models import Company
 
@@ -24,7 +25,9 @@ def company_merge(*, source: Company, target: Company, by: AbstractBaseUser | No
     source's deletion and, on the target, what it absorbed.
 
     `target` keeps its name and slug; its blank description, website or logo URL are filled
-    in from `source`. The moved articles get a new `updated_at` (their company changed).
+    in from `source`. The moved articles get a new `updated_at` (their company changed). The
+    source's slug, and the slugs merged into it before, answer 301 to `target` from now on
+    (botbeat.redirects).
     """
     if source.pk == target.pk:
         raise Invalid(
@@ -47,6 +50,7 @@ def company_merge(*, source: Company, target: Company, by: AbstractBaseUser | No
         target.save(update_fields=[*filled, "updated_at"])
     moved = Article.objects.filter(company=source).update(company=target, updated_at=timezone.now())
     merge_audit(by=by, source=source, target=target, carried=moved)
+    slug_merged(source=source, target=target)  # before the delete: its old slugs go to target
     source.delete()
     company_counts_refresh(company_ids=[target.pk])
     purge_everything()  # the update above sends no signal (botbeat/signals.py)

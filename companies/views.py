@@ -3,6 +3,7 @@ from rest_framework import viewsets
 
 from botbeat.api import PROBLEM_400, PROBLEM_404, StrictQueryParamsMixin
 from botbeat.pagination import StrictPageNumberPagination
+from botbeat.redirects import SlugRedirectMixin
 from botbeat.slugs import SLUG_PATTERN
 from companies.models import Company
 from companies.serializers import CompanySerializer
@@ -22,7 +23,8 @@ from companies.serializers import CompanySerializer
         responses={200: CompanySerializer, 400: PROBLEM_400, 404: PROBLEM_404},
     ),
 )
-class CompanyViewSet(StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
+class CompanyViewSet(SlugRedirectMixin, StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet):
+    slug_model = Company  # an old slug answers 301
     lookup_field = "slug"
     lookup_value_regex = SLUG_PATTERN
     serializer_class = CompanySerializer

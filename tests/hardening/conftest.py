@@ -6,6 +6,8 @@ up where they should not:
 - two readers (alice, bob), carol (who signs out), and the staff: one with no role (`staff`),
   an Editor, a Moderator and a superuser, each with an API token: a fixed one (TOKENS), so that
   requests can be written before the world exists;
+- old slugs (as renames and merges record them) of the seed article, a tag and a company, and
+  of the draft, its tag and its company;
 - on the seed article: visible comments and replies, a hidden comment without replies (gone for
   the public), a hidden comment with a visible reply (its place kept, its body and author null),
   a comment its author removed; and a comment on the draft.
@@ -25,8 +27,9 @@ from knox.crypto import hash_token
 from knox.models import AuthToken
 from knox.settings import CONSTANTS
 
-from articles.models import Article, Status
+from articles.models import Article, ArticleSlugRedirect, Status, Tag, TagSlugRedirect
 from comments.models import Comment
+from companies.models import CompanySlugRedirect
 from tests.factories import (
     ArticleFactory,
     CompanyFactory,
@@ -53,6 +56,14 @@ HIDDEN_BODY = "SECRET-HIDDEN-BODY"
 HIDDEN_WITH_REPLY_BODY = "SECRET-HIDDEN-PARENT-BODY"
 REMOVED_BODY = "SECRET-REMOVED-BODY"
 DRAFT_COMMENT_BODY = "SECRET-COMMENT-ON-DRAFT"
+# Old slugs (botbeat.redirects): of the seed article, the tag generative-ai and OpenAI, which
+# everyone follows; and of the draft, its tag and its company, which only Editors follow.
+OLD_SEED_SLUG = "openai-researchers-advance-ai-alignment"
+OLD_TAG_SLUG = "genai"
+OLD_COMPANY_SLUG = "open-ai"
+OLD_DRAFT_SLUG = "zz-old-draft-address"
+OLD_HIDDEN_TAG_SLUG = "zz-old-secret-tag"
+OLD_HIDDEN_COMPANY_SLUG = "zz-old-stealth-company"
 # What only Editors (and superusers) may see: the unpublished articles and what they carry.
 UNPUBLISHED_MARKERS = (
     DRAFT_SLUG,
@@ -124,6 +135,14 @@ def build_world() -> World:
         published_at=timezone.now() + dt.timedelta(days=30),
         tags=list(seed.tags.all()[:2]),
     )
+    ArticleSlugRedirect.objects.create(old_slug=OLD_SEED_SLUG, target=seed)
+    ArticleSlugRedirect.objects.create(old_slug=OLD_DRAFT_SLUG, target=draft)
+    TagSlugRedirect.objects.create(
+        old_slug=OLD_TAG_SLUG, target=Tag.objects.get(slug="generative-ai")
+    )
+    TagSlugRedirect.objects.create(old_slug=OLD_HIDDEN_TAG_SLUG, target=secret_tag)
+    CompanySlugRedirect.objects.create(old_slug=OLD_COMPANY_SLUG, target=seed.company)
+    CompanySlugRedirect.objects.create(old_slug=OLD_HIDDEN_COMPANY_SLUG, target=stealth)
     alice = ProfileFactory(user__username="alice", display_name="Alice A.").user
     bob = ProfileFactory(user__username="bob", display_name="Bob B.").user
     world = World(

@@ -30,6 +30,12 @@ from tests.hardening.conftest import (
     HIDDEN_TAG_SLUG,
     HIDDEN_WITH_REPLY_BODY,
     NUMBERS,
+    OLD_COMPANY_SLUG,
+    OLD_DRAFT_SLUG,
+    OLD_HIDDEN_COMPANY_SLUG,
+    OLD_HIDDEN_TAG_SLUG,
+    OLD_SEED_SLUG,
+    OLD_TAG_SLUG,
     SCHEDULED_SLUG,
     SEED_SLUG,
     TOKENS,
@@ -194,12 +200,22 @@ TABLE: dict[str, list[Probe]] = {
               editors(400)),
         Probe("the company of a scheduled article", "/api/v1/articles/?company=openai",
               everyone(200), check=scheduled_is_for_editors_only),
+        Probe("a tag's old slug", f"/api/v1/articles/?tag={OLD_TAG_SLUG}", everyone(301)),
+        Probe("an old slug of a tag only a draft has",
+              f"/api/v1/articles/?tag={OLD_HIDDEN_TAG_SLUG}", editors(400, 301)),
+        Probe("a company's old slug", f"/api/v1/articles/?company={OLD_COMPANY_SLUG}",
+              everyone(301)),
+        Probe("an old slug of a company with only a draft",
+              f"/api/v1/articles/?company={OLD_HIDDEN_COMPANY_SLUG}", editors(400, 301)),
     ],
     "GET /api/v1/articles/{slug}/": [
         Probe("a published article", f"/api/v1/articles/{SEED_SLUG}/", everyone(200),
               check=counts_what_the_public_sees),
         Probe("a draft", f"/api/v1/articles/{DRAFT_SLUG}/", editors()),
         Probe("a scheduled article", f"/api/v1/articles/{SCHEDULED_SLUG}/", editors()),
+        Probe("a published article's old slug", f"/api/v1/articles/{OLD_SEED_SLUG}/",
+              everyone(301)),
+        Probe("a draft's old slug", f"/api/v1/articles/{OLD_DRAFT_SLUG}/", editors(404, 301)),
     ],
     "GET /api/v1/articles/{slug}/comments/": [
         Probe("a published article's thread", f"/api/v1/articles/{SEED_SLUG}/comments/",
@@ -209,6 +225,9 @@ TABLE: dict[str, list[Probe]] = {
         Probe("a draft's thread", f"/api/v1/articles/{DRAFT_SLUG}/comments/", editors()),
         Probe("a scheduled article's thread", f"/api/v1/articles/{SCHEDULED_SLUG}/comments/",
               editors()),
+        Probe("by an old slug", f"/api/v1/articles/{OLD_SEED_SLUG}/comments/", everyone(301)),
+        Probe("by a draft's old slug", f"/api/v1/articles/{OLD_DRAFT_SLUG}/comments/",
+              editors(404, 301)),
     ],
     "POST /api/v1/articles/{slug}/comments/": [
         Probe("on a published article", f"/api/v1/articles/{SEED_SLUG}/comments/",
@@ -225,6 +244,9 @@ TABLE: dict[str, list[Probe]] = {
               cells(401, 404, 404, 404, 404, 404, 404), body={"body": "A probe."}),
         Probe("on a scheduled article", f"/api/v1/articles/{SCHEDULED_SLUG}/comments/",
               cells(401, 404, 404, 404, 404, 404, 404), body={"body": "A probe."}),
+        # Only reads follow an old slug.
+        Probe("by an old slug", f"/api/v1/articles/{OLD_SEED_SLUG}/comments/",
+              cells(401, 404, 404, 404, 404, 404, 404), body={"body": "A probe."}),
     ],
     "GET /api/v1/articles/{slug}/more-from-company/": [
         Probe("of a published article", f"/api/v1/articles/{SEED_SLUG}/more-from-company/",
@@ -232,6 +254,10 @@ TABLE: dict[str, list[Probe]] = {
         Probe("of a draft", f"/api/v1/articles/{DRAFT_SLUG}/more-from-company/", editors()),
         Probe("of a scheduled article", f"/api/v1/articles/{SCHEDULED_SLUG}/more-from-company/",
               editors()),
+        Probe("by an old slug", f"/api/v1/articles/{OLD_SEED_SLUG}/more-from-company/",
+              everyone(301)),
+        Probe("by a draft's old slug", f"/api/v1/articles/{OLD_DRAFT_SLUG}/more-from-company/",
+              editors(404, 301)),
     ],
     "GET /api/v1/articles/{slug}/suggested/": [
         Probe("for a published article", f"/api/v1/articles/{SEED_SLUG}/suggested/?limit=20",
@@ -239,6 +265,9 @@ TABLE: dict[str, list[Probe]] = {
         Probe("for a draft", f"/api/v1/articles/{DRAFT_SLUG}/suggested/", editors()),
         Probe("for a scheduled article", f"/api/v1/articles/{SCHEDULED_SLUG}/suggested/",
               editors()),
+        Probe("by an old slug", f"/api/v1/articles/{OLD_SEED_SLUG}/suggested/", everyone(301)),
+        Probe("by a draft's old slug", f"/api/v1/articles/{OLD_DRAFT_SLUG}/suggested/",
+              editors(404, 301)),
     ],
     "GET /api/v1/comments/{id}/": [
         Probe("a visible comment", "/api/v1/comments/{alice_top}/", everyone(200)),
@@ -280,11 +309,17 @@ TABLE: dict[str, list[Probe]] = {
         Probe("a company", "/api/v1/companies/openai/", everyone(200)),
         Probe("a company with only a draft", f"/api/v1/companies/{HIDDEN_COMPANY_SLUG}/",
               editors()),
+        Probe("a company's old slug", f"/api/v1/companies/{OLD_COMPANY_SLUG}/", everyone(301)),
+        Probe("an old slug of a company with only a draft",
+              f"/api/v1/companies/{OLD_HIDDEN_COMPANY_SLUG}/", editors(404, 301)),
     ],
     "GET /api/v1/tags/": [Probe("the tags", "/api/v1/tags/?page_size=100", everyone(200))],
     "GET /api/v1/tags/{slug}/": [
         Probe("a tag", "/api/v1/tags/generative-ai/", everyone(200)),
         Probe("a tag only a draft has", f"/api/v1/tags/{HIDDEN_TAG_SLUG}/", editors()),
+        Probe("a tag's old slug", f"/api/v1/tags/{OLD_TAG_SLUG}/", everyone(301)),
+        Probe("an old slug of a tag only a draft has", f"/api/v1/tags/{OLD_HIDDEN_TAG_SLUG}/",
+              editors(404, 301)),
     ],
     "GET /api/v1/auth/me/": [
         Probe("who am I", "/api/v1/auth/me/", cells(401, 200, 200, 200, 200, 200, 200),
@@ -395,7 +430,11 @@ class Walk:
                 )
                 continue
             sent = path + json.dumps(body or {})
-            text = response.content.decode()
+            # A redirect's Location is part of the answer; it must lead where its identity may
+            # look, in one hop.
+            text = response.content.decode() + response.get("Location", "")
+            if response.status_code == 301 and client.get(response["Location"]).status_code != 200:
+                self.problems.append(f"{where}: {response['Location']} is no 200 for them")
             hidden_from_them = set(UNPUBLISHED_MARKERS + WITHHELD_MARKERS) - may_see(role)
             leaked = sorted(m for m in hidden_from_them if m in text and m not in sent)
             if leaked:
