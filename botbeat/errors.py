@@ -1,9 +1,13 @@
 """One error shape for the whole API: RFC 9457 problem details.
 
-    {"type": "about:blank", "title": "Invalid input.", "status": 400, "code": "invalid",
+    {"type": "about:blank", "title": "Invalid input.", "status": 400, "code": "max_value",
      "detail": "page_size: Ensure this value is less than or equal to 100.",
      "instance": "/api/v1/articles/", "errors": [{"field": "page_size", "code": "max_value",
      "message": "Ensure this value is less than or equal to 100."}]}
+
+A validation error's top-level `code` is its one error's code (`max_value`, `invalid_cursor`),
+so that a client can branch on it without reading `errors`; with several errors it is `invalid`
+and each error carries its own (validation_code).
 
 DRF's exceptions go through `exception_handler`; Django's own 404 and 500 (unknown URLs, crashes
 outside a view) go through `handler404` and `handler500` below, which answer the same shape under
@@ -81,6 +85,12 @@ def problem(
     }
 
 
+def validation_code(errors: list[dict]) -> str:
+    """The top-level `code` of a validation problem: the error's own when there is exactly one,
+    else the generic `invalid` (each error in `errors` keeps its own)."""
+    return errors[0]["code"] if len(errors) == 1 else "invalid"
+
+
 def _summary(errors: list[dict]) -> str:
     parts = [f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors]
     return " ".join(parts)[:1000] or "Invalid input."
@@ -156,10 +166,9 @@ def exception_handler(exc, context):
 
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten_errors(exc.detail)
-        codes = {e["code"] for e in errors}
         body = problem(
             exc.status_code,
-            code=codes.pop() if len(codes) == 1 and errors[0]["field"] is None else "invalid",
+            code=validation_code(errors),
             title="Invalid input.",
             detail=_summary(errors),
             instance=instance,
