@@ -323,6 +323,10 @@ SPECTACULAR_SETTINGS = {
         "operation does not take (`unknown_field`) or a key given twice (`duplicate_key`) is a "
         "400 naming it. While the database is unreachable, or when a request runs "
         "past the statement timeout, operations answer 503 with `Retry-After`.\n\n"
+        "Every API answer carries `RateLimit-Policy` and `RateLimit` "
+        "(draft-ietf-httpapi-ratelimit-headers): every request counts against a read limit "
+        "per client address (`THROTTLE_READ`), a few operations against one of their own too; "
+        "past a limit, 429 `throttled` with `Retry-After`.\n\n"
         "`GET /healthz` (liveness) and `GET /readyz` (readiness: the database and the cache) "
         "serve load balancers and orchestrators."
     ),

@@ -222,9 +222,16 @@ def request_window() -> LocalWindow | RedisWindow:
 def read_limit(request) -> tuple[dict[str, str], int | None]:
     """Count this API request against the read limit: its members of the two headers, and the
     seconds to wait when it is refused (None: it goes through). A cache that cannot be reached
-    lets it through, logged, with the policy but no `RateLimit`: what is left is unknown."""
+    lets it through, logged, with the policy but no `RateLimit`: what is left is unknown.
+
+    A request without a client address (a Unix socket and no proxy to name the client) is not
+    counted either: unlike the sign-ins' tiny limits, one bucket for all of them would be the
+    read limit of the whole site.
+    """
     limit, window = rate(READ_SCOPE)
-    ident = client_address(request) or "unknown"
+    ident = client_address(request)
+    if ident is None:
+        return rate_limit_members(READ_SCOPE, limit, window, None), None
     try:
         count, reset = request_window().count(f"throttle:{READ_SCOPE}:{ident}", window)
     except Exception:  # a cache backend's errors vary; the limit fails open

@@ -138,6 +138,17 @@ def test_behind_a_proxy_the_address_it_saw_counts(read_limit):
     assert [read_member(a)["r"] for a in (one, other, forged)] == [599, 599, 598]
 
 
+def test_a_request_without_a_client_address_is_not_counted(settings, empty_cache):
+    """One bucket for every such request would be the whole site's read limit."""
+    set_rates(settings, read="1/minute")
+
+    answers = [client_from("").get("/api/v1/") for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert {a["RateLimit-Policy"] for a in answers} == {'"read";q=1;w=60'}
+    assert not any("RateLimit" in a for a in answers)
+
+
 def test_an_answer_with_a_limit_of_its_own_lists_both_read_first(read_limit, bearer_api):
     set_rates(read_limit, comment_post="10/minute")
     article = ArticleFactory()
