@@ -25,7 +25,11 @@ class ProblemSerializer(serializers.Serializer):
     title = serializers.CharField()
     status = serializers.IntegerField()
     code = serializers.CharField(
-        help_text="Machine-readable: `invalid`, `not_found`, `invalid_cursor`, ..."
+        help_text=(
+            "Machine-readable: `not_found`, `throttled`, ...; for a validation error (400) the "
+            "code of its one error (`invalid_cursor`, `max_value`, `unknown_parameter`, ...), "
+            "or `invalid` when there are several, each error in `errors` with its own."
+        )
     )
     detail = serializers.CharField(help_text="A human-readable explanation.")
     instance = serializers.CharField(help_text="The request's path.")
@@ -53,12 +57,13 @@ PROBLEM_400 = OpenApiResponse(
     ProblemSerializer,
     description=(
         "Invalid query parameters or body: an unknown, repeated, empty or out-of-range "
-        "parameter, a malformed date or cursor, or a value that breaks a rule."
+        "parameter, a malformed date or cursor, or a value that breaks a rule. `code` is the "
+        "one error's code, or `invalid` when `errors` lists several."
     ),
     examples=[
         problem_example(
             400,
-            "invalid",
+            "max_value",
             "page_size: Ensure this value is less than or equal to 100.",
             errors=[
                 {
@@ -67,7 +72,16 @@ PROBLEM_400 = OpenApiResponse(
                     "message": "Ensure this value is less than or equal to 100.",
                 }
             ],
-        )
+        ),
+        problem_example(
+            400,
+            "invalid",
+            "pagesize: Unknown query parameter. sort: Unknown query parameter.",
+            errors=[
+                {"field": name, "code": "unknown_parameter", "message": "Unknown query parameter."}
+                for name in ("pagesize", "sort")
+            ],
+        ),
     ],
 )
 PROBLEM_404 = OpenApiResponse(

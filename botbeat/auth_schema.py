@@ -1,6 +1,6 @@
-"""OpenAPI for authentication and rate limits: the bearer token's and the session cookie's
-security schemes, the CSRF header, and the 401, 403, 415 and 429 problem responses with their
-headers, shared by accounts and comments."""
+"""OpenAPI for authentication: the bearer token's and the session cookie's security schemes,
+the CSRF header, and the 401, 403, 415 and 429 problem responses with their headers, shared by
+accounts and comments. The RateLimit headers, on every operation, are botbeat.schema's."""
 
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -171,40 +171,6 @@ def throttle_note(rate_setting: str, per: str) -> str:
     )
 
 
-# Answers that a limit never counted: refused before the throttles run (authentication,
-# permissions, the body limit), or added for every operation (406, 503).
-UNCOUNTED_STATUSES = {"401", "403", "405", "406", "411", "413", "503"}
-RATE_LIMIT_HEADERS = {
-    "RateLimit-Policy": {
-        "description": (
-            "The limits this request counts against (draft-ietf-httpapi-ratelimit-headers), "
-            'one list member each: `"<scope>";q=<requests>;w=<seconds>`, e.g. '
-            '`"comment_post";q=10;w=60`.'
-        ),
-        "schema": {"type": "string"},
-    },
-    "RateLimit": {
-        "description": (
-            'What is left of each: `"<scope>";r=<requests left>;t=<seconds until the oldest '
-            'request counted leaves the window>`, e.g. `"comment_post";r=9;t=60`.'
-        ),
-        "schema": {"type": "string"},
-    },
-}
-
-
-def document_rate_limit_headers(result) -> None:
-    """Every operation that may answer 429 is rate-limited (botbeat.throttles): its answers
-    carry the limits' headers, but for those refused before the limits are counted."""
-    for operations in result.get("paths", {}).values():
-        for operation in operations.values():
-            if not isinstance(operation, dict) or "429" not in operation.get("responses", {}):
-                continue
-            for status, response in operation["responses"].items():
-                if status not in UNCOUNTED_STATUSES:
-                    response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
-
-
 def document_csrf_header(result) -> None:
     """Every write the session cookie may sign takes the CSRF header: optional where a bearer
     token may sign it instead (the comments' writes), required where the operation says so
@@ -238,11 +204,10 @@ def document_bearer_token_errors(result, generator, request, public):
     A write's token is checked before anything else, so a client holding an expired token
     learns it at once. A read with a token that names nobody is answered as the public is (the
     same bytes, from the same cache); reads that need a reader document their own 401.
-    Operations that already document a 401 keep theirs. It also documents the rate limits'
-    headers (document_rate_limit_headers), which the same operations' answers carry, and the
-    CSRF header of the writes the session cookie signs (document_csrf_header).
+    Operations that already document a 401 keep theirs. It also documents the CSRF header of
+    the writes the session cookie signs (document_csrf_header). (The rate limits' headers and
+    429, which every API operation has, are botbeat.schema's.)
     """
-    document_rate_limit_headers(result)
     document_csrf_header(result)
     schemas = result.get("components", {}).get("schemas", {})
     if "Problem" not in schemas:

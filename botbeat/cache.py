@@ -67,6 +67,8 @@ AUTH_GENERATION_KEY = "auth:generation"  # bumped when anyone's roles change
 ENTRY_TIMEOUT = 600
 PURGE_MARK_TIMEOUT = 3600
 AUTH_CLASS_TIMEOUT = 300
+# What a hit replays. Never `RateLimit-Policy` or `RateLimit`: they are each request's own,
+# added outside this middleware to hits and misses alike (botbeat.middleware.RateLimitMiddleware).
 STORED_HEADERS = (
     "Content-Type",
     "ETag",

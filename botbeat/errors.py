@@ -1,9 +1,13 @@
 """One error shape for the whole API: RFC 9457 problem details.
 
-    {"type": "about:blank", "title": "Invalid input.", "status": 400, "code": "invalid",
+    {"type": "about:blank", "title": "Invalid input.", "status": 400, "code": "max_value",
      "detail": "page_size: Ensure this value is less than or equal to 100.",
      "instance": "/api/v1/articles/", "errors": [{"field": "page_size", "code": "max_value",
      "message": "Ensure this value is less than or equal to 100."}]}
+
+A validation error's top-level `code` is its one error's code (`max_value`, `invalid_cursor`),
+so that a client can branch on it without reading `errors`; with several errors it is `invalid`
+and each error carries its own (validation_code).
 
 DRF's exceptions go through `exception_handler`; Django's own 404 and 500 (unknown URLs, crashes
 outside a view) go through `handler404` and `handler500` below, which answer the same shape under
@@ -18,10 +22,19 @@ import logging
 import sys
 from http import HTTPStatus
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
+from django.urls import Resolver404, resolve
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from psycopg import errors as pg_errors
 from rest_framework import exceptions
 from rest_framework.exceptions import ErrorDetail
@@ -79,6 +92,12 @@ def problem(
         "instance": instance,
         "errors": errors or [],
     }
+
+
+def validation_code(errors: list[dict]) -> str:
+    """The top-level `code` of a validation problem: the error's own when there is exactly one,
+    else the generic `invalid` (each error in `errors` keeps its own)."""
+    return errors[0]["code"] if len(errors) == 1 else "invalid"
 
 
 def _summary(errors: list[dict]) -> str:
@@ -156,10 +175,9 @@ def exception_handler(exc, context):
 
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten_errors(exc.detail)
-        codes = {e["code"] for e in errors}
         body = problem(
             exc.status_code,
-            code=codes.pop() if len(codes) == 1 and errors[0]["field"] is None else "invalid",
+            code=validation_code(errors),
             title="Invalid input.",
             detail=_summary(errors),
             instance=instance,
@@ -201,6 +219,33 @@ def problem_response(
         content_type=PROBLEM_CONTENT_TYPE,
         headers=headers,
     )
+
+
+@csrf_exempt  # a signed-in POST to a wrong path is told so, not refused for its CSRF token
+def api_not_found(request, *args, **kwargs):
+    """Every path under /api/ that no route matches (botbeat/urls.py routes it last): the 404
+    problem, whatever DEBUG is, for every method.
+
+    handler404 below says the same with DEBUG off, but with DEBUG on Django answers an unknown
+    URL with its technical 404 page, HTML, before any handler is asked: a route that matches
+    the rest is the one place that sees them all. Since every /api/ path now resolves,
+    CommonMiddleware's APPEND_SLASH no longer redirects them, so this does it: a GET or HEAD of
+    a known path without its trailing slash is a 301 to it, as before. Other methods get the
+    404, not a redirect that would drop their body.
+    """
+    if request.method in {"GET", "HEAD"} and slash_appended_resolves(request):
+        return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+    return problem_response(request, 404, "not_found", "No such resource.")
+
+
+def slash_appended_resolves(request: HttpRequest) -> bool:
+    if not settings.APPEND_SLASH or request.path_info.endswith("/"):
+        return False
+    try:
+        match = resolve(f"{request.path_info}/", getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    return match.func is not api_not_found
 
 
 def handler404(request, exception=None):

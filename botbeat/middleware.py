@@ -1,11 +1,53 @@
-"""The API's HTTP plumbing: the request body limit and caching headers."""
+"""The API's HTTP plumbing: the read limit and its headers, the request body limit and caching
+headers."""
 
 from django.conf import settings
 from django.middleware.csp import get_nonce
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from rest_framework.exceptions import Throttled
 
 from botbeat.errors import problem_response
 from botbeat.roles import sees_more_than_public
+from botbeat.throttles import read_limit
+
+
+class RateLimitMiddleware:
+    """The read limit on every API request, and `RateLimit-Policy` and `RateLimit` on every API
+    answer (botbeat.throttles.read_limit).
+
+    Outside the response cache, which answers its hits before DRF (and DRF's throttles) run:
+    a hit, a 304, a 413 and an error are counted and carry the headers like any answer. The
+    read limit's members come first, then those of the limit the operation has of its own (a
+    comment post's, a sign-in's), which its view added: `"read";q=600;w=60,
+    "comment_post";q=10;w=60`. The response cache stores neither header (botbeat.cache keeps a
+    list of those it stores), so a hit never carries another client's count.
+
+    Below CorsMiddleware, so that a browser on an allowed origin can read a 429 too; a CORS
+    preflight, which the browser sends and reads itself, is answered there, uncounted.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        members, wait = read_limit(request)
+        response = self.get_response(request) if wait is None else throttled(request, wait)
+        for name, member in members.items():
+            response[name] = f"{member}, {response[name]}" if name in response else member
+        return response
+
+
+def throttled(request, wait: int):
+    """The read limit's refusal: the 429 problem DRF's throttles answer, never stored."""
+    return problem_response(
+        request,
+        429,
+        "throttled",
+        str(Throttled(wait).detail),
+        headers={"Retry-After": str(wait), "Cache-Control": "private, no-store"},
+    )
 
 
 class RequestBodyLimitMiddleware:

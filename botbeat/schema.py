@@ -7,6 +7,10 @@
   without a Content-Length (411), before reading it (botbeat.middleware).
 - Every API GET carries `ETag` and `Cache-Control` (and, when public, `Surrogate-Key` and
   `Cache-Tag`), takes `If-None-Match`, and may answer 304.
+- Every API answer, whatever its status, carries `RateLimit-Policy` and `RateLimit`, and every
+  API operation may answer 429 with `Retry-After`: the read limit counts every request
+  (botbeat.middleware.RateLimitMiddleware). Said last, so that the answers added above have
+  them too.
   The health probes outside /api/ are never cached: they document their own answers.
 - A PATCH body (`Patched...` components) has at least one property.
 - A request body takes no property it does not list (`additionalProperties: false`): every
@@ -20,6 +24,38 @@ from botbeat.errors import RETRY_AFTER_SECONDS
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+# The headers' values, as botbeat.throttles writes them: a list of one member per limit.
+POLICY_MEMBER = r'"[a-z_]+";q=\d+;w=\d+'
+LEFT_MEMBER = r'"[a-z_]+";r=\d+;t=\d+'
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": {
+        "description": (
+            "The limits this request counted against (draft-ietf-httpapi-ratelimit-headers), "
+            'one list member each, `"<scope>";q=<requests>;w=<seconds>`: `read` first (every '
+            "API request, per client address: `THROTTLE_READ`, 600/minute by default), then "
+            "the operation's own limit if it has one (its description names it), e.g. "
+            '`"read";q=600;w=60, "comment_post";q=10;w=60`. Absent from an answer that an edge '
+            "cache in front (deploy/varnish) served from its own store: it counted against no "
+            "limit."
+        ),
+        "schema": {"type": "string", "pattern": f"^{POLICY_MEMBER}(, {POLICY_MEMBER})*$"},
+    },
+    "RateLimit": {
+        "description": (
+            'What is left of each limit, in the same order: `"<scope>";r=<requests left>;'
+            "t=<seconds until the quota resets>` (for a write's own limit, until the oldest "
+            'request counted leaves its sliding window), e.g. `"read";r=599;t=60`. A limit '
+            "that could not be counted (its store unreachable: the request goes through) has "
+            "no member here."
+        ),
+        "schema": {"type": "string", "pattern": f"^{LEFT_MEMBER}(, {LEFT_MEMBER})*$"},
+    },
+}
+RETRY_AFTER_HEADER = {
+    "description": "Seconds to wait before the next request counts again.",
+    "schema": {"type": "integer"},
+}
 
 
 class StrictSerializerExtension(OpenApiSerializerExtension):
@@ -58,6 +94,7 @@ def postprocess(result, generator, request, public):
                         operation["requestBody"]["required"] = True
                 if method == "get":
                     document_conditional_get(operation)
+                document_rate_limits(responses)
             for status, response in responses.items():
                 content = response.get("content", {})
                 if status[0] in "45" and "application/json" in content:
@@ -74,6 +111,20 @@ def problem_answer(description: str, headers: dict | None = None) -> dict:
     if headers:
         answer["headers"] = headers
     return answer
+
+
+def document_rate_limits(responses: dict) -> None:
+    responses.setdefault(
+        "429",
+        problem_answer(
+            "Too many requests (`throttled`) from this client address: the read limit "
+            "(`THROTTLE_READ`), which every API request counts against. Retry after "
+            "`Retry-After` seconds."
+        ),
+    )
+    responses["429"].setdefault("headers", {}).setdefault("Retry-After", RETRY_AFTER_HEADER)
+    for response in responses.values():
+        response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
 
 
 def document_outage(responses: dict) -> None:

@@ -122,6 +122,9 @@ MIDDLEWARE = [
     # Above everything that may answer by itself (the body limit, the response cache), so that a
     # browser on an allowed origin can read those answers too.
     "corsheaders.middleware.CorsMiddleware",
+    # The read limit and the RateLimit headers, on every API answer: outside everything that
+    # may answer by itself (botbeat/middleware.py).
+    "botbeat.middleware.RateLimitMiddleware",
     # Refuses oversized API bodies (413) before anything reads them (botbeat/middleware.py).
     "botbeat.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -275,6 +278,12 @@ REST_FRAMEWORK = {
     ],
     # Per scope, read at each request (botbeat.throttles), so tests may override them.
     "DEFAULT_THROTTLE_RATES": {
+        # Every API request, per client address (botbeat.throttles.READ_SCOPE). A reader's page
+        # view costs a handful of requests and a feed scrolled fast one a second: 10 a second,
+        # sustained for a minute, is a script, or many readers behind one address, which is
+        # why it is this generous. It keeps one address from taking the capacity of the whole
+        # site (`manage.py benchmark` measures it), not a reader from reading.
+        "read": env_rate("THROTTLE_READ", "600/minute"),
         "comment_post": env_rate("THROTTLE_COMMENT_POST", "10/minute"),  # per user
         "comment_edit": env_rate("THROTTLE_COMMENT_EDIT", "30/minute"),  # per user
         "register": env_rate("THROTTLE_REGISTER", "20/hour"),  # per client address
@@ -314,6 +323,10 @@ SPECTACULAR_SETTINGS = {
         "operation does not take (`unknown_field`) or a key given twice (`duplicate_key`) is a "
         "400 naming it. While the database is unreachable, or when a request runs "
         "past the statement timeout, operations answer 503 with `Retry-After`.\n\n"
+        "Every API answer carries `RateLimit-Policy` and `RateLimit` "
+        "(draft-ietf-httpapi-ratelimit-headers): every request counts against a read limit "
+        "per client address (`THROTTLE_READ`), a few operations against one of their own too; "
+        "past a limit, 429 `throttled` with `Retry-After`.\n\n"
         "`GET /healthz` (liveness) and `GET /readyz` (readiness: the database and the cache) "
         "serve load balancers and orchestrators."
     ),

@@ -11,12 +11,16 @@ hosts whose clocks differ agree), a lock around them on the local memory cache (
 development and the tests). A cache that cannot be reached lets requests through, logged, as
 the rest of the site does without its cache.
 
+Besides the writes' limits, a read limit counts every API request per client address, as a
+fixed window rather than a log (READ_SCOPE, below, says why).
+
 The rates are `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]` (settings, from the environment), read
 at each request: DRF's throttles read them once at import, which a test's settings override
 would not reach. Every request a limit counts carries `RateLimit-Policy` and `RateLimit`
 (draft-ietf-httpapi-ratelimit-headers: `"comment_post";q=10;w=60` and `"comment_post";r=9;t=60`,
 the requests left and the seconds until the oldest one counted leaves the window); a refused one
-is a 429 problem with `Retry-After`, that same number of seconds (botbeat.errors).
+is a 429 problem with `Retry-After`, that same number of seconds (botbeat.errors). Every API
+answer carries the read limit's, first: `"read";q=600;w=60, "comment_post";q=10;w=60`.
 """
 
 import ipaddress
@@ -135,17 +139,135 @@ def request_log() -> LocalLog | RedisLog:
     return log
 
 
+# The read limit: every API request, per client address, counted by RateLimitMiddleware
+# (botbeat/middleware.py) before anything else may answer it: the response cache's hits, 304s,
+# errors and writes count too. Per address rather than per user: the address is known before
+# anything runs (telling who a token or session names costs a query, which a hit must not
+# make), and it cannot be forged (NUM_PROXIES), whereas a bucket per credential would let a
+# client mint buckets with made-up tokens. Readers behind one address (an office, a carrier's
+# NAT) share it: hence a generous default (settings.py).
+#
+# Not a log like the writes' limits: a log keeps an entry per request for a whole window (600
+# per busy address at 600/minute), a fixed window one counter per address, from its first
+# request for `window` seconds, which is what RateLimit's `t` says (seconds until the quota
+# resets). The price: a client may spend one window's quota at its end and the next one's at
+# its start. Refused requests count (the window still ends when it ends).
+READ_SCOPE = "read"
+
+
+class LocalWindow:
+    """A fixed window's counter in Django's cache, for one process (a lock, as LocalLog)."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, cache):
+        self.cache = cache
+
+    def count(self, key: str, window: int) -> tuple[int, float]:
+        """Count one request: the requests in the window, this one included, and the seconds
+        until the window ends."""
+        with self._lock:
+            now = time.time()
+            count, ends = self.cache.get(key, (0, 0.0))
+            if ends <= now:
+                count, ends = 0, now + window
+            count += 1
+            self.cache.set(key, (count, ends), math.ceil(ends - now))
+            return count, ends - now
+
+
+# KEYS: the counter. ARGV: the window in ms. Returns the count, this request included, and the
+# ms left in the window (which starts at the counter's first request: INCR creates it).
+WINDOW_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+"""
+
+
+class RedisWindow:
+    """The counter on the shared Redis: WINDOW_SCRIPT, one round trip (EVALSHA)."""
+
+    def __init__(self, cache):
+        from django_redis import get_redis_connection
+
+        self.cache = cache
+        self.script = get_redis_connection("default").register_script(WINDOW_SCRIPT)
+
+    def count(self, key: str, window: int) -> tuple[int, float]:
+        count, left_ms = self.script(keys=[self.cache.make_key(key)], args=[window * 1000])
+        return int(count), int(left_ms) / 1000
+
+
+_windows: dict[int, LocalWindow | RedisWindow] = {}
+
+
+def request_window() -> LocalWindow | RedisWindow:
+    """The read limit's counter for the default cache as it is now (a test may swap it)."""
+    from django_redis.cache import RedisCache
+
+    cache = caches["default"]
+    counter = _windows.get(id(cache))
+    if counter is None or counter.cache is not cache:
+        counter = RedisWindow(cache) if isinstance(cache, RedisCache) else LocalWindow(cache)
+        _windows.clear()
+        _windows[id(cache)] = counter
+    return counter
+
+
+def read_limit(request) -> tuple[dict[str, str], int | None]:
+    """Count this API request against the read limit: its members of the two headers, and the
+    seconds to wait when it is refused (None: it goes through). A cache that cannot be reached
+    lets it through, logged, with the policy but no `RateLimit`: what is left is unknown.
+
+    A request without a client address (a Unix socket and no proxy to name the client) is not
+    counted either: unlike the sign-ins' tiny limits, one bucket for all of them would be the
+    read limit of the whole site.
+    """
+    limit, window = rate(READ_SCOPE)
+    ident = client_address(request)
+    if ident is None:
+        return rate_limit_members(READ_SCOPE, limit, window, None), None
+    try:
+        count, reset = request_window().count(f"throttle:{READ_SCOPE}:{ident}", window)
+    except Exception:  # a cache backend's errors vary; the limit fails open
+        logger.warning("throttle read: the cache cannot be reached", exc_info=True)
+        return rate_limit_members(READ_SCOPE, limit, window, None), None
+    decision = Decision(allowed=count <= limit, count=count, reset=reset)
+    members = rate_limit_members(READ_SCOPE, limit, window, decision)
+    return members, None if decision.allowed else max(1, math.ceil(reset))
+
+
+def rate(scope: str) -> tuple[int, int]:
+    """The scope's limit and window in seconds, from its rate (`10/minute`: 10, 60)."""
+    count, _, period = api_settings.DEFAULT_THROTTLE_RATES[scope].partition("/")
+    return int(count), PERIODS[period[0]]
+
+
+def rate_limit_members(
+    scope: str, limit: int, window: int, decision: Decision | None
+) -> dict[str, str]:
+    """This limit's member of `RateLimit-Policy` and of `RateLimit` (none when it could not be
+    counted: the policy holds, what is left of it is unknown)."""
+    members = {"RateLimit-Policy": f'"{scope}";q={limit};w={window}'}
+    if decision is not None:
+        left = max(0, limit - decision.count)
+        members["RateLimit"] = f'"{scope}";r={left};t={math.ceil(decision.reset)}'
+    return members
+
+
 def add_rate_limit_headers(view, scope: str, limit: int, window: int, decision: Decision):
     """`RateLimit-Policy` and `RateLimit` on the view's answer (APIView.finalize_response copies
-    `view.headers` onto it, an error's included), one list member per limit that applies."""
+    `view.headers` onto it, an error's included), one list member per limit that applies.
+    RateLimitMiddleware puts the read limit's in front of them."""
     headers = getattr(view, "headers", None)
     if headers is None:
         return
-    members = {
-        "RateLimit-Policy": f'"{scope}";q={limit};w={window}',
-        "RateLimit": f'"{scope}";r={max(0, limit - decision.count)};t={math.ceil(decision.reset)}',
-    }
-    for name, member in members.items():
+    for name, member in rate_limit_members(scope, limit, window, decision).items():
         headers[name] = f"{headers[name]}, {member}" if name in headers else member
 
 
@@ -162,8 +284,7 @@ class AtomicRateThrottle(BaseThrottle):
         ident = self.get_ident(request, view)
         if ident is None:
             return True
-        count, _, period = api_settings.DEFAULT_THROTTLE_RATES[self.scope].partition("/")
-        limit, window = int(count), PERIODS[period[0]]
+        limit, window = rate(self.scope)
         try:
             decision = request_log().record(f"throttle:{self.scope}:{ident}", limit, window)
         except Exception:  # a cache backend's errors vary; the limit fails open

@@ -1,13 +1,16 @@
-"""BotBeat's URLs: the API under /api/v1/, its schema and docs, the admin, the health probes."""
+"""BotBeat's URLs: the API under /api/v1/ (its index first), its schema and docs, the admin, the
+health probes; any other path under /api/ is the JSON 404 (botbeat.errors.api_not_found)."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.decorators.csp import csp_override
 from rest_framework.routers import SimpleRouter
 
 from articles.views import ArticleViewSet, TagViewSet
 from botbeat.docs import REDOC_CSP, RedocView, SchemaView, SwaggerView
+from botbeat.errors import api_not_found
 from botbeat.health import HealthzView, ReadyzView
+from botbeat.index import ApiIndexView
 from companies.views import CompanyViewSet
 
 router = SimpleRouter()
@@ -16,6 +19,7 @@ router.register("companies", CompanyViewSet, basename="company")
 router.register("tags", TagViewSet, basename="tag")
 
 urlpatterns = [
+    path("api/v1/", ApiIndexView.as_view(), name="api-index"),
     path("api/v1/", include(router.urls)),
     path("api/v1/", include("comments.urls")),
     path("api/v1/auth/", include("accounts.urls")),
@@ -26,6 +30,8 @@ urlpatterns = [
         csp_override(REDOC_CSP)(RedocView.as_view(url_name="schema")),
         name="redoc",
     ),
+    # Last of the API's: whatever path under /api/ the routes above do not match.
+    re_path(r"^api/", api_not_found, name="api-not-found"),
     path("admin/", admin.site.urls),
     path("healthz", HealthzView.as_view(), name="healthz"),
     path("readyz", ReadyzView.as_view(), name="readyz"),

@@ -1,7 +1,23 @@
 import pytest
+from django.conf import settings
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from tests.factories import NewsroomFactory, UserFactory
+
+# The suite sends thousands of requests from one address (the test client's 127.0.0.1) within
+# minutes: the read limit (THROTTLE_READ) would refuse them. Its own tests set it back
+# (tests/test_ratelimit_headers.py); the servers the suite starts get theirs from environment().
+SUITE_READ_RATE = "1000000/minute"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _suite_read_rate(django_test_environment):
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "read": SUITE_READ_RATE}
+    with override_settings(
+        REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    ):
+        yield
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from tests.hardening.servers import (
 
 VARNISHD = shutil.which("varnishd") or "/usr/sbin/varnishd"
 REDIS_DB = 12  # a database of its own on the shared Redis
+READ_LIMIT = 1000  # the app's read limit, per client address
 
 pytestmark = [
     pytest.mark.postgres,
@@ -116,6 +117,7 @@ def edge(redis_url):
                 "ALLOWED_HOSTS": "127.0.0.1",
                 "EDGE_PURGER": "varnish",
                 "VARNISH_PURGE_URLS": f"http://127.0.0.1:{varnish_port}/",
+                "THROTTLE_READ": f"{READ_LIMIT}/minute",
             }
         )
     )
@@ -200,3 +202,25 @@ def test_the_edge_refuses_a_purge_without_keys_and_passes_signed_in_readers(edge
     assert no_keys.status == 400
     assert signed_in.status == 200
     assert signed_in.headers["X-Cache"] == "miss"  # passed to the app, which served it
+
+
+def test_only_what_the_app_answered_carries_the_rate_limits(edge):
+    """The read limit is the app's, counted per client there. A hit at the edge counted against
+    none, and the object it serves holds the headers of the request that fetched it: it carries
+    neither header; a miss and a signed-in request (passed) carry the app's own."""
+    article = ArticleFactory()
+    _, token = AuthToken.objects.create(user=UserFactory())
+    path = f"/api/v1/articles/{article.slug}/"
+
+    miss, hit = get(edge, path), get(edge, path)
+    passed = [http("GET", f"{edge.url}{path}", Authorization=f"Bearer {token}") for _ in range(2)]
+
+    assert (miss.headers["X-Cache"], hit.headers["X-Cache"]) == ("miss", "hit")
+    assert miss.headers["RateLimit-Policy"] == f'"read";q={READ_LIMIT};w=60'
+    assert miss.headers["RateLimit"].startswith(f'"read";r={READ_LIMIT - 1};t=')
+    assert "RateLimit" not in hit.headers and "RateLimit-Policy" not in hit.headers
+    # Counted at the app: the miss was one request, each passed one another.
+    assert [a.headers["RateLimit"].split(";t=")[0] for a in passed] == [
+        f'"read";r={READ_LIMIT - 2}',
+        f'"read";r={READ_LIMIT - 3}',
+    ]

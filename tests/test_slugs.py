@@ -8,6 +8,7 @@ from django.core.validators import validate_slug
 from django.urls import resolve
 from django.urls.exceptions import Resolver404
 
+from botbeat.errors import api_not_found
 from botbeat.slugs import SLUG_PATTERN
 from tests.test_schema import operations
 
@@ -53,11 +54,10 @@ def test_every_slug_route_takes_exactly_the_slugs(path):
         if not sample or "/" in sample or "\n" in sample:
             continue  # not one path segment
         try:
-            resolve(path.format(sample))
+            # Every /api/ path resolves: the catch-all (the JSON 404) is no route of a slug.
+            routed = resolve(path.format(sample)).func is not api_not_found
         except Resolver404:
             routed = False
-        else:
-            routed = True
         assert routed == validates(sample), (path, sample)
 
 

@@ -1,7 +1,9 @@
 # Varnish in front of BotBeat's app servers: it keeps the public answers as long as their
 # `s-maxage` allows, and drops exactly those a write changed when BotBeat purges their keys
-# (botbeat/purge.py, VarnishPurger: `PURGE /` with the keys in `xkey-purge`). Needs Debian's
-# `varnish` and `varnish-modules` (the xkey module). tests/test_edge.py runs it for real.
+# (botbeat/purge.py, VarnishPurger: `PURGE /` with the keys in `xkey-purge`). Its hits count
+# against no rate limit: those are the app's (RateLimit headers only on what the app answered).
+# Needs Debian's `varnish` and `varnish-modules` (the xkey module). tests/test_edge.py runs it
+# for real.
 vcl 4.1;
 
 import std;
@@ -65,6 +67,12 @@ sub vcl_deliver {
     unset resp.http.Cache-Tag;
     if (obj.hits > 0) {
         set resp.http.X-Cache = "hit";
+        # The rate limits are the app's, counted per client there. An answer from this cache
+        # counted against none, and the object holds the headers of whoever fetched it: a hit
+        # carries neither header. (Unset here, not in vcl_backend_response, so that the
+        # request that fetched the object still gets its own.)
+        unset resp.http.RateLimit;
+        unset resp.http.RateLimit-Policy;
     } else {
         set resp.http.X-Cache = "miss";
     }

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.factories import UserFactory
+from tests.ratelimit import members
 
 TOKEN = "/api/v1/auth/token/"
 
@@ -28,14 +29,17 @@ def test_every_counted_answer_says_the_limit_and_what_is_left(api, settings):
     malformed = api.post(TOKEN, "{", content_type="application/json")
 
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
-    assert {a["RateLimit-Policy"] for a in answers} == {'"token";q=3;w=60'}
-    left = [a["RateLimit"].split(";t=")[0] for a in answers]
+    # The read limit's first (every request counts against it), then the operation's own.
+    policies = [members(a["RateLimit-Policy"]) for a in answers]
+    assert {tuple(p) for p in policies} == {("read", "token")}
+    assert {p["token"] for p in policies} == {'"token";q=3;w=60'}
+    left = [members(a["RateLimit"])["token"].split(";t=")[0] for a in answers]
     assert left == ['"token";r=2', '"token";r=1', '"token";r=0', '"token";r=0']
     refused = answers[-1]
-    assert refused["Retry-After"] == refused["RateLimit"].split(";t=")[1]
+    assert refused["Retry-After"] == members(refused["RateLimit"])["token"].split(";t=")[1]
     assert 0 < int(refused["Retry-After"]) <= 60
     # Refused before the view ran, but counted: the limit's headers are there too.
-    assert malformed.status_code == 429 and "RateLimit" in malformed
+    assert malformed.status_code == 429 and "token" in members(malformed["RateLimit"])
 
 
 @pytest.mark.django_db

@@ -186,6 +186,7 @@ def me_is_myself(role, response, world):
 # The table: every operation of the schema, every probe, every identity.
 
 TABLE: dict[str, list[Probe]] = {
+    "GET /api/v1/": [Probe("the index", "/api/v1/", everyone(200))],
     "GET /api/v1/articles/": [
         Probe("the feed", "/api/v1/articles/", everyone(200), check=feed_is_public_unless_editor),
         Probe("oldest first", "/api/v1/articles/?ordering=published_at", everyone(200),

@@ -55,6 +55,7 @@ def server_env(database_port: int, **extra: str) -> dict[str, str]:
             "DEBUG": "false",
             "ALLOWED_HOSTS": "127.0.0.1",
             "THROTTLE_COMMENT_POST": "100000/minute",
+            "THROTTLE_READ": "100000/minute",  # the traffic comes from one address
             **extra,
         }
     )
