@@ -54,6 +54,7 @@ from django.utils import timezone
 from django.utils.http import parse_etags
 
 from articles.models import Article
+from articles.previews import PREVIEW_QUERY
 from botbeat.roles import sees_more_than_public
 
 logger = logging.getLogger(__name__)
@@ -414,6 +415,10 @@ class ResponseCacheMiddleware:
 
     def __call__(self, request):
         if not (request.method == "GET" and request.path.startswith("/api/v1/")):
+            return self.get_response(request)
+        if PREVIEW_QUERY in request.GET:
+            # A preview link's answer is for its holder alone (articles/previews.py): never
+            # served from here, never stored, whatever the view answers.
             return self.get_response(request)
         keys: set[str] = set()
         token = _answer_keys.set(keys)
