@@ -360,7 +360,7 @@ class ArticleAdmin(NewsroomAdmin):
             '<a class="button" href="{}">Preview link</a> <span class="help">A link that shows '
             "this article to anyone who has it, for {} hours or until the article is saved "
             "again.</span>",
-            reverse("admin:articles_article_preview_link", args=[quote(article.pk)]),
+            reverse("admin:articles_article_preview", args=[quote(article.pk)]),
             hours,
         )
 
@@ -381,7 +381,7 @@ class ArticleAdmin(NewsroomAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view(self.preview_link_view)
         return [
-            path("<path:object_id>/preview-link/", view, name="articles_article_preview_link"),
+            path("<path:object_id>/preview/", view, name="articles_article_preview"),
             *super().get_urls(),
         ]
 

@@ -499,7 +499,7 @@ def test_varnish_passes_a_preview_link_before_any_lookup():
 
 
 ADMIN_CHANGE = "/admin/articles/article/{}/change/"
-ADMIN_PREVIEW = "/admin/articles/article/{}/preview-link/"
+ADMIN_PREVIEW = "/admin/articles/article/{}/preview/"
 
 
 def admin_client(user):

@@ -171,6 +171,23 @@ TABLE: dict[str, list[Probe]] = {
               check=counts_what_the_public_sees),
         Probe("a draft", f"/api/v1/articles/{DRAFT_SLUG}/", editors()),
         Probe("a scheduled article", f"/api/v1/articles/{SCHEDULED_SLUG}/", editors()),
+        # A token that grants nothing is refused alike everywhere, Editors included: the answer
+        # does not tell a draft from a published article (articles/previews.py).
+        Probe("a draft with a forged preview token",
+              f"/api/v1/articles/{DRAFT_SLUG}/?preview=forged:token:x", everyone(403)),
+        Probe("a published article with a forged preview token",
+              f"/api/v1/articles/{SEED_SLUG}/?preview=forged:token:x", everyone(403)),
+    ],
+    # Editors only; the others are refused before the article is looked up.
+    "POST /api/v1/articles/{slug}/preview/": [
+        Probe("a draft's preview link", f"/api/v1/articles/{DRAFT_SLUG}/preview/",
+              cells(401, 403, 403, 403, 200, 403, 200)),
+        Probe("a scheduled article's preview link", f"/api/v1/articles/{SCHEDULED_SLUG}/preview/",
+              cells(401, 403, 403, 403, 200, 403, 200)),
+        Probe("a published article's preview link", f"/api/v1/articles/{SEED_SLUG}/preview/",
+              cells(401, 403, 403, 403, 400, 403, 400)),
+        Probe("no article's preview link", "/api/v1/articles/zz-no-such-article/preview/",
+              cells(401, 403, 403, 403, 404, 403, 404)),
     ],
     "GET /api/v1/articles/{slug}/comments/": [
         Probe("a published article's thread", f"/api/v1/articles/{SEED_SLUG}/comments/",
