@@ -52,12 +52,11 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 from articles.models import Article
+from botbeat.cache import PREVIEW_QUERY  # the name the response cache passes
 from botbeat.conditional import answer_privately
 from botbeat.services import Forbidden, Invalid
 
 PREVIEW_SALT = "botbeat.articles.preview"
-# The query parameter that carries a token, on the detail and the page only.
-PREVIEW_QUERY = "preview"
 # The ArticleViewSet actions that take it: the detail, and the page (one article, its panels
 # and its thread), both looking the article up through get_object().
 PREVIEW_ACTIONS = frozenset({"retrieve", "page"})

@@ -26,7 +26,6 @@ from articles.models import (
 from articles.previews import (
     PREVIEW_ACTIONS,
     PREVIEW_PARAMETER,
-    PREVIEW_QUERY,
     PreviewGrant,
     PreviewLinkSerializer,
     preview_answer_private,
@@ -56,7 +55,7 @@ from botbeat.api import (
     problem_response,
 )
 from botbeat.auth_schema import PROBLEM_401, PROBLEM_415, WWW_AUTHENTICATE
-from botbeat.cache import FEED_KEY, article_key, tag_answer
+from botbeat.cache import FEED_KEY, PREVIEW_QUERY, article_key, tag_answer
 from botbeat.conditional import RespondMixin, respond
 from botbeat.fields import StrictSerializer
 from botbeat.pagination import Keyset, KeysetCursorPagination, StrictPageNumberPagination

@@ -54,7 +54,6 @@ from django.utils import timezone
 from django.utils.http import parse_etags
 
 from articles.models import Article
-from articles.previews import PREVIEW_QUERY
 from botbeat.roles import sees_more_than_public
 
 logger = logging.getLogger(__name__)
@@ -86,6 +85,9 @@ _answer_keys: ContextVar[set[str] | None] = ContextVar("answer_keys", default=No
 FEED_KEY = "feed"
 # On every cached answer, so that the edge can drop everything at once.
 ALL_KEY = "botbeat"
+# The query parameter of a preview link's token (articles/previews.py): an answer for its
+# holder alone, which this cache passes.
+PREVIEW_QUERY = "preview"
 
 
 def article_key(pk: int) -> str:
