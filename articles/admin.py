@@ -3,21 +3,27 @@
 import copy
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
 from django.contrib.admin.widgets import (
     AutocompleteSelectMultiple,
     RelatedFieldWidgetWrapper,
 )
 from django.contrib.postgres.search import SearchQuery
+from django.core.exceptions import PermissionDenied
 from django.db import connections, transaction
 from django.db.models import F, Q
 from django.forms.models import BaseInlineFormSet
-from django.urls import reverse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from articles.filters import SEARCH_CONFIG, SEARCH_MAX_TERMS
 from articles.models import Article, ArticleTag, Status, Tag, Takeaway
+from articles.previews import preview_link_issue, preview_url
 from articles.services import (
     article_counts_kept,
     article_publish,
@@ -37,6 +43,8 @@ from botbeat.admin import (
 )
 from botbeat.counts import count_of
 from botbeat.redirects import old_slugs, slug_renamed, stored_slug
+from botbeat.roles import sees_unpublished
+from botbeat.services import ServiceError
 
 # Articles
 
@@ -217,7 +225,14 @@ class ArticleAdmin(NewsroomAdmin):
         (
             "Publication",
             {
-                "fields": ["status", "published_at", "state", "comments_open", "api_link"],
+                "fields": [
+                    "status",
+                    "published_at",
+                    "state",
+                    "comments_open",
+                    "api_link",
+                    "preview_link",
+                ],
                 "description": "Published with a future time: scheduled, public from then on.",
             },
         ),
@@ -232,6 +247,7 @@ class ArticleAdmin(NewsroomAdmin):
     readonly_fields = [
         "state",
         "api_link",
+        "preview_link",
         "visible_comments",
         "old_slugs",
         "created_at",
@@ -339,6 +355,23 @@ class ArticleAdmin(NewsroomAdmin):
         note = "" if article_state(article) == "published" else " (staff only until published)"
         return format_html('<a href="{}" target="_blank">{}</a>{}', url, url, note)
 
+    @admin.display(description="preview")
+    def preview_link(self, article):
+        # Only Editors find a draft or a scheduled article here (get_queryset), so the button
+        # is theirs; the view checks again.
+        if article.pk is None:
+            return "-"
+        if article.is_public:
+            return "Public: its address needs no preview link."
+        hours = int(settings.PREVIEW_TTL.total_seconds() // 3600)
+        return format_html(
+            '<a class="button" href="{}">Preview link</a> <span class="help">A link that shows '
+            "this article to anyone who has it, for {} hours or until the article is saved "
+            "again.</span>",
+            reverse("admin:articles_article_preview", args=[quote(article.pk)]),
+            hours,
+        )
+
     @admin.display(description="visible comments")
     def visible_comments(self, article):
         return self.comments(article)
@@ -354,6 +387,45 @@ class ArticleAdmin(NewsroomAdmin):
 
     def view_on_site(self, article):
         return reverse("article-detail", kwargs={"slug": article.slug})
+
+    # The preview link
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.preview_link_view)
+        return [
+            path("<path:object_id>/preview/", view, name="articles_article_preview"),
+            *super().get_urls(),
+        ]
+
+    def preview_link_view(self, request, object_id):
+        """A new preview link of the article, shown to copy with its expiry (Editors only).
+
+        A GET: making a link writes nothing (the link is a signature, articles/previews.py),
+        so the page may be reloaded, which makes another.
+        """
+        if not sees_unpublished(request.user):
+            raise PermissionDenied
+        article = self.get_object(request, unquote(object_id))
+        if article is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        change_url = reverse("admin:articles_article_change", args=[quote(article.pk)])
+        try:
+            link = preview_link_issue(article=article)
+        except ServiceError as error:  # public already
+            self.message_user(request, error.message, messages.WARNING)
+            return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Preview link",
+            "opts": self.opts,
+            "original": article,
+            "state": STATE_LABELS[article_state(article)].lower(),
+            "url": preview_url(request, slug=article.slug, token=link.token),
+            "expires_at": link.expires_at,
+            "change_url": change_url,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/articles/article/preview_link.html", context)
 
     # Saving
 

@@ -1,4 +1,7 @@
+from functools import cached_property
+
 from django.core.exceptions import ImproperlyConfigured
+from django.http import Http404
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -8,6 +11,7 @@ from drf_spectacular.utils import (
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from articles.filters import TAG_FILTER_MAX_ITEMS, ArticleFilter, Ordering
@@ -18,6 +22,17 @@ from articles.models import (
     article_list_rows,
     takeaways_of,
     with_tags,
+)
+from articles.previews import (
+    PREVIEW_ACTIONS,
+    PREVIEW_PARAMETER,
+    PreviewGrant,
+    PreviewLinkSerializer,
+    preview_answer_private,
+    preview_grant_of,
+    preview_lapsed,
+    preview_link_issue,
+    preview_url,
 )
 from articles.selectors import article_more_from_company, article_suggested
 from articles.serializers import (
@@ -35,14 +50,19 @@ from botbeat.api import (
     PROBLEM_404,
     StrictFilterBackend,
     StrictQueryParamsMixin,
+    StrictQueryParamsOnWritesMixin,
     form_errors,
+    problem_response,
 )
-from botbeat.cache import FEED_KEY, article_key, tag_answer
+from botbeat.auth_schema import PROBLEM_401, PROBLEM_415, WWW_AUTHENTICATE
+from botbeat.cache import FEED_KEY, PREVIEW_QUERY, article_key, tag_answer
 from botbeat.conditional import RespondMixin, respond
+from botbeat.fields import StrictSerializer
 from botbeat.pagination import Keyset, KeysetCursorPagination, StrictPageNumberPagination
 from botbeat.params import integer_schema, query_integer
 from botbeat.redirects import SlugRedirectMixin
 from botbeat.renderers import FastJSONRenderer
+from botbeat.roles import sees_unpublished
 from botbeat.slugs import SLUG_PATTERN, SLUG_SCHEMA
 from companies.models import Company
 
@@ -91,6 +111,31 @@ def panel(name: str, item):
     return inline_serializer(name, {"results": item(many=True)})
 
 
+PROBLEM_403_PREVIEW = problem_response(
+    "The `preview` token grants nothing here: not a preview token, or one for another article "
+    "(`preview_invalid`); or its link has expired, or the article has changed since it was "
+    "made (`preview_expired`). Decided by the token, whatever the article is: a published "
+    "article is refused too."
+)
+PROBLEM_400_PREVIEW_POST = problem_response(
+    "The article is public already (`already_public`): its address needs no preview link; a "
+    "query parameter (this operation takes none); a body with fields (`unknown_field`: it takes "
+    "none) or that is not JSON (`parse_error`)."
+)
+PROBLEM_403_PREVIEW_POST = problem_response(
+    "Signed in, but not an Editor (`permission_denied`): readers, Moderators and staff without a "
+    "role alike, whatever the article; or signed in with the session cookie but without the "
+    "CSRF token (`X-CSRFToken` header)."
+)
+
+
+class SeesUnpublished(BasePermission):
+    """Editors only (botbeat.roles); the anonymous are asked to sign in (401)."""
+
+    def has_permission(self, request, view):
+        return sees_unpublished(request.user)
+
+
 @extend_schema_view(
     list=extend_schema(
         operation_id="articles_list",
@@ -105,12 +150,21 @@ def panel(name: str, item):
     retrieve=extend_schema(
         operation_id="articles_retrieve",
         summary="One article in detail",
-        description="A draft or scheduled article answers 404 to anyone but staff.",
-        responses={200: ArticleDetailSerializer, 400: PROBLEM_400, 404: PROBLEM_404},
+        description=(
+            "A draft or scheduled article answers 404 to anyone but Editors, unless `preview` "
+            "carries its preview link: then whoever holds it sees it, `private, no-store`."
+        ),
+        parameters=[PREVIEW_PARAMETER],
+        responses={
+            200: ArticleDetailSerializer,
+            400: PROBLEM_400,
+            403: PROBLEM_403_PREVIEW,
+            404: PROBLEM_404,
+        },
     ),
 )
 class ArticleViewSet(
-    SlugRedirectMixin, RespondMixin, StrictQueryParamsMixin, viewsets.ReadOnlyModelViewSet
+    SlugRedirectMixin, RespondMixin, StrictQueryParamsOnWritesMixin, viewsets.ReadOnlyModelViewSet
 ):
     renderer_classes = [FastJSONRenderer]  # DRF's JSON, byte for byte, faster
     slug_model = Article  # an old slug in the path, any action's, answers 301
@@ -128,11 +182,43 @@ class ArticleViewSet(
         if self.action == "list":
             # Rows (.values()) from the start, built once: the filters add to them.
             return article_list_rows().visible_to(user)
-        if self.action == "retrieve":
-            return article_detail_rows().visible_to(user)
+        if self.action in PREVIEW_ACTIONS:
+            return self.readable(article_detail_rows())
+        if self.action == "preview":
+            return Article.objects.visible_to(user).only(
+                "id", "slug", "status", "published_at", "updated_at"
+            )
         return Article.objects.visible_to(user).only(
             "id", "slug", "company_id", "category", "status", "published_at"
         )
+
+    def readable(self, articles):
+        """The articles this request may read one of: its user's, or the version of one that
+        its preview token grants (articles/previews.py), whatever the user."""
+        grant = self.preview_grant
+        return articles.visible_to(self.request.user) if grant is None else grant.narrow(articles)
+
+    @cached_property
+    def preview_grant(self) -> PreviewGrant | None:
+        """What the request's `?preview=` token grants (None without one); a token that grants
+        nothing here raises its 403."""
+        if self.action not in PREVIEW_ACTIONS or getattr(self, "swagger_fake_view", False):
+            return None
+        return preview_grant_of(self.request, slug=self.kwargs[self.lookup_field])
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            if self.preview_grant is not None:
+                preview_lapsed(self.preview_grant)  # the article changed: 403, not 404
+            raise
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.action in PREVIEW_ACTIONS and PREVIEW_QUERY in request.query_params:
+            preview_answer_private(response)
+        return response
 
     def get_serializer_class(self):
         if self.action == "retrieve":
@@ -152,6 +238,8 @@ class ArticleViewSet(
             return super().allowed_query_params()
         if self.action in {"more_from_company", "suggested"}:
             return {"limit"}
+        if self.action in PREVIEW_ACTIONS:
+            return {PREVIEW_QUERY}
         return set()
 
     def get_keyset(self) -> Keyset:
@@ -181,6 +269,44 @@ class ArticleViewSet(
         row = with_tags([row])[0]
         tag_answer(*item_keys(row))
         return respond(request, row, lambda: Response(detail_item(row)))
+
+    @extend_schema(
+        operation_id="articles_preview",
+        summary="A preview link for a draft or scheduled article",
+        description=(
+            "Editors only. `url` (the article's API address with `?preview=<token>`) shows the "
+            "article to anyone who holds it, on its detail and its page, until `expires_at` "
+            "(`PREVIEW_TTL_HOURS`, 24 by default) or until the article changes (any edit after "
+            "the link was made). Nothing is stored (the token is signed), hence 200: each call "
+            "makes another link, and editing the article ends them all. Takes no body: none, "
+            "or `{}`."
+        ),
+        request=None,
+        parameters=[WWW_AUTHENTICATE],
+        responses={
+            200: PreviewLinkSerializer,
+            400: PROBLEM_400_PREVIEW_POST,
+            401: PROBLEM_401,
+            403: PROBLEM_403_PREVIEW_POST,
+            404: PROBLEM_404,
+            415: PROBLEM_415,
+        },
+    )
+    @action(
+        detail=True, methods=["post"], permission_classes=[SeesUnpublished], pagination_class=None
+    )
+    def preview(self, request, slug=None):
+        # A body is read only to be refused if it says anything (`{"ttl": 60}` must not look
+        # taken).
+        StrictSerializer(data=request.data).is_valid(raise_exception=True)
+        article = self.get_object()
+        link = preview_link_issue(article=article)
+        url = preview_url(request, slug=article.slug, token=link.token)
+        return Response(
+            PreviewLinkSerializer(
+                {"url": url, "token": link.token, "expires_at": link.expires_at}
+            ).data
+        )
 
     def panel_limit(self) -> int:
         return query_integer(

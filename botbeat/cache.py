@@ -87,6 +87,9 @@ _answer_keys: ContextVar[set[str] | None] = ContextVar("answer_keys", default=No
 FEED_KEY = "feed"
 # On every cached answer, so that the edge can drop everything at once.
 ALL_KEY = "botbeat"
+# The query parameter of a preview link's token (articles/previews.py): an answer for its
+# holder alone, which this cache passes.
+PREVIEW_QUERY = "preview"
 
 
 def article_key(pk: int) -> str:
@@ -416,6 +419,10 @@ class ResponseCacheMiddleware:
 
     def __call__(self, request):
         if not (request.method == "GET" and request.path.startswith("/api/v1/")):
+            return self.get_response(request)
+        if PREVIEW_QUERY in request.GET:
+            # A preview link's answer is for its holder alone (articles/previews.py): never
+            # served from here, never stored, whatever the view answers.
             return self.get_response(request)
         keys: set[str] = set()
         token = _answer_keys.set(keys)

@@ -86,6 +86,18 @@ def _remember(key: bytes, response) -> None:
         RENDERED.put(key, response["ETag"])
 
 
+# Set on a request whose answer is for its sender alone (answer_privately).
+PRIVATE_ANSWER = "botbeat_private_answer"
+
+
+def answer_privately(request) -> None:
+    """Mark `request`'s answer as its sender's alone (a preview link's: articles/previews.py):
+    respond() then renders it without this process's memory, so that no ETag of it is
+    remembered or set, and no 304 is decided from one. Marked on Django's request, which DRF's
+    wraps, so that either reads it."""
+    setattr(getattr(request, "_request", request), PRIVATE_ANSWER, True)
+
+
 def respond(request, inputs, render: Callable[[], HttpResponseBase]) -> HttpResponseBase:
     """`render()`'s answer, unless this GET's preconditions settle it without rendering.
 
@@ -96,6 +108,8 @@ def respond(request, inputs, render: Callable[[], HttpResponseBase]) -> HttpResp
     none of its own yet but the ETag; the outer middleware adds the rest to either).
     """
     if request.method != "GET":  # HEAD: the middleware leaves it alone, so do we
+        return render()
+    if getattr(request, PRIVATE_ANSWER, False):
         return render()
     key = _digest(request, inputs)
     if key is not None and (etag := RENDERED.get(key)) is not None:

@@ -301,6 +301,13 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
+# How long an Editor's preview link of a draft shows it (articles/previews.py); editing the
+# article ends it sooner. A timedelta: the tests override it in seconds.
+_preview_hours = env_int("PREVIEW_TTL_HOURS", 24)
+if _preview_hours < 1:
+    raise ImproperlyConfigured("PREVIEW_TTL_HOURS must be 1 or more.")
+PREVIEW_TTL = timedelta(hours=_preview_hours)
+
 # API tokens (django-rest-knox): 64 random hex characters, stored as their SHA-512 digest.
 REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Bearer",

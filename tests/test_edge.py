@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
@@ -224,3 +225,37 @@ def test_only_what_the_app_answered_carries_the_rate_limits(edge):
         f'"read";r={READ_LIMIT - 2}',
         f'"read";r={READ_LIMIT - 3}',
     ]
+
+
+def test_the_edge_passes_a_preview_link_and_keeps_nothing_of_it(edge):
+    """A preview link's answer is for its holder alone (articles/previews.py): Varnish passes it
+    to the app before any lookup, every time, and an edit ends the link at once."""
+    from articles.models import Status
+    from tests.factories import EditorFactory
+
+    draft = ArticleFactory(status=Status.DRAFT, title="The draft")
+    _, token = AuthToken.objects.create(user=EditorFactory())
+    made = http(
+        "POST",
+        f"{edge.url}/api/v1/articles/{draft.slug}/preview/",
+        Authorization=f"Bearer {token}",
+    )
+    assert made.status == 200, made.body
+    url = urlsplit(made.json()["url"])
+    path = f"{url.path}?{url.query}"
+
+    answers = [get(edge, path) for _ in range(3)]
+
+    assert [a.headers["X-Cache"] for a in answers] == ["miss"] * 3
+    assert all(a.headers["Cache-Control"] == "private, no-store" for a in answers)
+    assert answers[-1].json()["title"] == "The draft"
+    # Passed in vcl_recv, never looked up (a lookup that finds nothing would say MISS).
+    calls = subprocess.run(
+        ["varnishlog", "-d", "-n", str(edge.workdir / "instance"), "-g", "request",
+         "-q", 'ReqURL ~ "preview="', "-i", "VCL_call"],
+        capture_output=True, text=True, timeout=30, check=True,
+    ).stdout  # fmt: skip
+    assert calls.count("VCL_call       PASS") >= 3 and "VCL_call       MISS" not in calls, calls
+    draft.title = "Edited"
+    draft.save()
+    assert http("GET", f"{edge.url}{path}").status == 403

@@ -35,6 +35,11 @@ sub vcl_recv {
     if (req.method != "GET" && req.method != "HEAD") {
         return (pass);
     }
+    # A preview link's answer is for its holder alone (articles/previews.py): never looked up,
+    # never kept, whoever sends it.
+    if (req.url ~ "[?&]preview=") {
+        return (pass);
+    }
     # Signed-in requests go to the app, which serves readers from its own shared cache and staff
     # what they alone may see.
     if (req.http.Authorization || req.http.Cookie ~ "(^|;\s*)sessionid=") {

@@ -217,6 +217,23 @@ TABLE: dict[str, list[Probe]] = {
         Probe("a published article's old slug", f"/api/v1/articles/{OLD_SEED_SLUG}/",
               everyone(301)),
         Probe("a draft's old slug", f"/api/v1/articles/{OLD_DRAFT_SLUG}/", editors(404, 301)),
+        # A token that grants nothing is refused alike everywhere, Editors included: the answer
+        # does not tell a draft from a published article (articles/previews.py).
+        Probe("a draft with a forged preview token",
+              f"/api/v1/articles/{DRAFT_SLUG}/?preview=forged:token:x", everyone(403)),
+        Probe("a published article with a forged preview token",
+              f"/api/v1/articles/{SEED_SLUG}/?preview=forged:token:x", everyone(403)),
+    ],
+    # Editors only; the others are refused before the article is looked up.
+    "POST /api/v1/articles/{slug}/preview/": [
+        Probe("a draft's preview link", f"/api/v1/articles/{DRAFT_SLUG}/preview/",
+              cells(401, 403, 403, 403, 200, 403, 200)),
+        Probe("a scheduled article's preview link", f"/api/v1/articles/{SCHEDULED_SLUG}/preview/",
+              cells(401, 403, 403, 403, 200, 403, 200)),
+        Probe("a published article's preview link", f"/api/v1/articles/{SEED_SLUG}/preview/",
+              cells(401, 403, 403, 403, 400, 403, 400)),
+        Probe("no article's preview link", "/api/v1/articles/zz-no-such-article/preview/",
+              cells(401, 403, 403, 403, 404, 403, 404)),
     ],
     "GET /api/v1/articles/{slug}/comments/": [
         Probe("a published article's thread", f"/api/v1/articles/{SEED_SLUG}/comments/",

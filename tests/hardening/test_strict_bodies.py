@@ -36,6 +36,7 @@ class Write:
     body: dict  # valid: without the fault each test adds, it succeeds
     token: str | None = "alice"  # whose bearer token signs it
     ok: int = 200
+    article: str = "seed"  # the world's article at `{slug}`
 
 
 # Per operation (`METHOD path`, the path's placeholders as the schema writes them).
@@ -56,6 +57,8 @@ WRITES = {
     "DELETE /api/v1/auth/session/": Write({}, token=None, ok=204),
     "POST /api/v1/articles/{slug}/comments/": Write({"body": "A fine comment."}, ok=201),
     "PATCH /api/v1/comments/{id}/": Write({"body": "Alice's take, edited."}),
+    # Takes no body (none, or `{}`), as sign-out: any field is unknown.
+    "POST /api/v1/articles/{slug}/preview/": Write({}, token="editor", article="draft"),
 }
 WRITE_METHODS = {"post", "put", "patch"}
 # Writes without a body in the schema that refuse one all the same.
@@ -85,7 +88,7 @@ def unknown_fields(name: str) -> list[str]:
 
 def target(name: str, world) -> tuple[str, str]:
     method, path = name.split(" ", 1)
-    path = path.replace("{slug}", world.seed.slug)
+    path = path.replace("{slug}", getattr(world, WRITES[name].article).slug)
     return method, path.replace("{id}", str(world.comments["alice_top"].pk))
 
 
