@@ -11,11 +11,11 @@ from knox.models import AuthToken
 
 from tests.factories import ArticleFactory, UserFactory
 from tests.ratelimit import members, parameters
+from tests.response_caches import response_cache_on
 
 pytestmark = pytest.mark.django_db
 
 FEED = "/api/v1/articles/"
-REDIS_TEST_URL = "redis://127.0.0.1:6379/13"  # test_response_cache's: it flushes it as it goes
 
 
 def set_rates(settings, **rates: str) -> None:
@@ -194,31 +194,9 @@ def test_an_unreachable_count_lets_requests_through_with_the_policy_alone(
 @pytest.fixture(params=["locmem", "redis"])
 def response_cache(request, read_limit):
     """The response cache on, on the local memory cache and on the Redis here."""
-    import botbeat.cache
-
     settings = read_limit
-    if request.param == "redis":
-        import redis
-
-        try:
-            redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1).ping()
-        except redis.RedisError:
-            pytest.skip(f"no Redis at {REDIS_TEST_URL} (.ci/run starts one)")
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django_redis.cache.RedisCache",
-                "LOCATION": REDIS_TEST_URL,
-                "KEY_PREFIX": "botbeat-test-ratelimit",
-            }
-        }
-    from django.core.cache import cache
-
-    botbeat.cache._redis_store = None
-    settings.RESPONSE_CACHE = True
-    cache.clear()
-    yield request.param
-    cache.clear()
-    botbeat.cache._redis_store = None
+    with response_cache_on(settings, request.param, "botbeat-test-ratelimit"):
+        yield request.param
 
 
 @pytest.mark.django_db(transaction=True)

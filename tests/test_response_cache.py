@@ -21,6 +21,7 @@ from tests.factories import (
     StaffFactory,
     TagFactory,
 )
+from tests.response_caches import response_cache_on
 
 # on_commit callbacks (the invalidation) run only outside a test transaction.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,35 +29,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 FEED = "/api/v1/articles/"
 
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/13"  # a database of its own on the shared Redis
-
-
 @pytest.fixture(autouse=True, params=["locmem", "redis"])
 def response_cache(request, settings):
-    import botbeat.cache
-
-    if request.param == "redis":
-        import redis
-
-        try:
-            redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1).ping()
-        except redis.RedisError:
-            pytest.skip(f"no Redis at {REDIS_TEST_URL} (.ci/run starts one)")
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django_redis.cache.RedisCache",
-                "LOCATION": REDIS_TEST_URL,
-                "KEY_PREFIX": "botbeat-test",
-            }
-        }
-    from django.core.cache import cache
-
-    botbeat.cache._redis_store = None
-    settings.RESPONSE_CACHE = True
-    cache.clear()
-    yield request.param
-    cache.clear()
-    botbeat.cache._redis_store = None
+    with response_cache_on(settings, request.param):
+        yield request.param
 
 
 def feed_slugs(api, **params) -> list[str]:

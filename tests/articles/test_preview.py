@@ -28,6 +28,7 @@ from tests.factories import (
     TagFactory,
     UserFactory,
 )
+from tests.response_caches import response_cache_on
 
 pytestmark = pytest.mark.django_db
 
@@ -396,37 +397,14 @@ def test_a_previewed_draft_is_never_listed_and_moves_no_count(api, editor_api, d
 # The caches
 
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/13"  # tests/test_response_cache.py's database
-
-
 @pytest.fixture(params=["locmem", "redis"])
 def response_cache(request, settings):
     """The response cache on, as tests/test_response_cache.py sets it up: on the local memory
     cache, and on the Redis here (RedisStore)."""
     import botbeat.cache
 
-    if request.param == "redis":
-        import redis
-
-        try:
-            redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1).ping()
-        except redis.RedisError:
-            pytest.skip(f"no Redis at {REDIS_TEST_URL} (.ci/run starts one)")
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django_redis.cache.RedisCache",
-                "LOCATION": REDIS_TEST_URL,
-                "KEY_PREFIX": "botbeat-test",
-            }
-        }
-    from django.core.cache import cache
-
-    botbeat.cache._redis_store = None
-    settings.RESPONSE_CACHE = True
-    cache.clear()
-    yield botbeat.cache
-    cache.clear()
-    botbeat.cache._redis_store = None
+    with response_cache_on(settings, request.param):
+        yield botbeat.cache
 
 
 def entry_name(url: str) -> str:

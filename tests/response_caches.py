@@ -1,0 +1,40 @@
+"""The response cache switched on for a test, on the local memory cache or on the Redis here:
+one setup for every test module that runs answers through it."""
+
+import contextlib
+
+import pytest
+
+REDIS_TEST_URL = "redis://127.0.0.1:6379/13"  # a database of its own on the shared Redis
+
+
+@contextlib.contextmanager
+def response_cache_on(settings, backend: str, key_prefix: str = "botbeat-test"):
+    """RESPONSE_CACHE on `backend` ("locmem" or "redis"; skips without a Redis), emptied before
+    and after."""
+    import botbeat.cache
+
+    if backend == "redis":
+        import redis
+
+        try:
+            redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1).ping()
+        except redis.RedisError:
+            pytest.skip(f"no Redis at {REDIS_TEST_URL} (.ci/run starts one)")
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": REDIS_TEST_URL,
+                "KEY_PREFIX": key_prefix,
+            }
+        }
+    from django.core.cache import cache
+
+    botbeat.cache._redis_store = None
+    settings.RESPONSE_CACHE = True
+    cache.clear()
+    try:
+        yield
+    finally:
+        cache.clear()
+        botbeat.cache._redis_store = None
