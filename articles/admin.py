@@ -1,15 +1,9 @@
 """The newsroom: articles and tags in the Django admin, on the shared pieces of botbeat.admin."""
 
-import copy
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
-from django.contrib.admin.widgets import (
-    AutocompleteSelectMultiple,
-    RelatedFieldWidgetWrapper,
-)
 from django.contrib.postgres.search import SearchQuery
 from django.core.exceptions import PermissionDenied
 from django.db import connections, transaction
@@ -112,15 +106,8 @@ class LinesField(forms.CharField):
 
 
 class ArticleAdminForm(forms.ModelForm):
-    # Not the model's `tags`: a many-to-many through ArticleTag is not a form field. Saved by
-    # ArticleAdmin.save_related.
-    tag_list = forms.ModelMultipleChoiceField(
-        queryset=Tag.objects.all(),
-        required=False,
-        label="Tags",
-        widget=AutocompleteSelectMultiple(Article._meta.get_field("tags"), admin.site),
-        help_text="Type to search; + adds a tag that does not exist yet.",
-    )
+    # The tags are not a field here: a many-to-many through ArticleTag is not a form field,
+    # and their order is the editors' (ArticleTagInline).
     authors = LinesField(required=False, help_text="One name a line, in order.")
 
     class Meta:
@@ -139,13 +126,6 @@ class ArticleAdminForm(forms.ModelForm):
             "source_url",
             "authors",
         ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk and "tag_list" in self.fields:
-            self.initial["tag_list"] = list(
-                self.instance.article_tags.values_list("tag_id", flat=True)
-            )
 
 
 class TakeawayInlineForm(forms.ModelForm):
@@ -210,16 +190,111 @@ class TakeawayInline(admin.TabularInline):
         return 3 if obj is None else 1
 
 
+class ArticleTagInlineForm(forms.ModelForm):
+    # As the takeaways': editors order the tags by typing numbers, and ArticleTagFormSet.save
+    # renumbers them 0, 1, 2... through article_tags_set.
+    order = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=999,
+        widget=forms.NumberInput(attrs={"class": "newsroom-order"}),
+        help_text="Blank: after the others.",
+    )
+
+    class Meta:
+        model = ArticleTag
+        fields = ["tag"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["order"] = self.instance.position
+
+    def validate_constraints(self):
+        # Not against the links saved (article_tag_unique): the rows replace them all, so a
+        # tag deleted from one row and chosen on another is no duplicate. The formset refuses a
+        # tag on two rows kept.
+        pass
+
+
+class ArticleTagFormSet(BaseInlineFormSet):
+    def save(self, commit=True):
+        """Give the article the tags of the rows kept, in the order the editor gave (`order`,
+        then the rows' order on the page), through article_tags_set, which keeps the published
+        counts. Only when a row changed: an untouched inline writes nothing."""
+        instances = super().save(commit=False)  # fills new/changed/deleted_objects
+        if not commit or not (self.new_objects or self.changed_objects or self.deleted_objects):
+            return instances
+        kept = [
+            (form.cleaned_data.get("order"), index, form.instance.tag)
+            for index, form in enumerate(self.forms)
+            if not self._should_delete_form(form)
+            and form.cleaned_data.get("tag") is not None
+            and (form.instance.pk is not None or form.has_changed())
+        ]
+        kept.sort(key=lambda row: (row[0] is None, row[0] or 0, row[1]))
+        article_tags_set(article=self.instance, tags=[tag for _, _, tag in kept])
+        return instances
+
+
+class ArticleTagInline(admin.TabularInline):
+    """The article's tags, in the editors' order: a row each, a tag found by search (and "+"
+    for a new one), a number to order them by."""
+
+    model = ArticleTag
+    form = ArticleTagInlineForm
+    formset = ArticleTagFormSet
+    fields = ["order", "tag"]
+    autocomplete_fields = ["tag"]
+    ordering = ["position", "tag__name", "tag__slug"]  # LINK_ORDER: the API's order
+    verbose_name = "tag"
+    verbose_name_plural = "tags"
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 3 if obj is None else 1
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("tag")  # each row shows its tag
+
+    def get_fields(self, request, obj=None):
+        # Read-only, the rows' order says it all: no number to show.
+        return self.fields if self.has_change_permission(request, obj) else ["tag"]
+
+    # The links are part of the article, as its tags: whoever may write the article (add it,
+    # or change it) writes them, whoever may view it sees them (a Moderator, read-only), with
+    # no permission of the link model's own to grant besides.
+    def has_view_permission(self, request, obj=None):
+        return self._article_admin().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._may_write_article(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_write_article(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_write_article(request, obj)
+
+    def _may_write_article(self, request, article) -> bool:
+        admin_ = self._article_admin()
+        if article is None:
+            return admin_.has_add_permission(request)
+        return admin_.has_change_permission(request, article)
+
+    def _article_admin(self) -> admin.ModelAdmin:
+        return self.admin_site.get_model_admin(Article)
+
+
 @admin.register(Article)
 class ArticleAdmin(NewsroomAdmin):
     form = ArticleAdminForm
-    inlines = [TakeawayInline]
+    inlines = [ArticleTagInline, TakeawayInline]
     autocomplete_fields = ["company"]
     prepopulated_fields = {"slug": ["title"]}
     # In the order an editor works: what it is about, the text, its source, then when it goes
-    # out; the takeaways (an inline) follow.
+    # out; the tags and the takeaways (inlines, in order) follow.
     fieldsets = [
-        (None, {"fields": ["title", "slug", "company", "category", "tag_list"]}),
+        (None, {"fields": ["title", "slug", "company", "category"]}),
         ("Text", {"fields": ["summary", "editorial_opinion"]}),
         ("Source", {"fields": ["source_name", "source_url", "authors"]}),
         (
@@ -268,24 +343,6 @@ class ArticleAdmin(NewsroomAdmin):
         "or the exact slug."
     )
     actions = ["publish_now", "unpublish"]
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        if "tag_list" in form.base_fields:
-            # The "+" beside the tags, as the admin gives its own relation fields: a new tag
-            # in a popup, chosen on return. A copy: the form's declared field is shared.
-            field = copy.deepcopy(form.base_fields["tag_list"])
-            field.widget = RelatedFieldWidgetWrapper(
-                field.widget,
-                Article._meta.get_field("tags").remote_field,
-                self.admin_site,
-                can_add_related=request.user.has_perm("articles.add_tag"),
-                can_change_related=False,
-                can_delete_related=False,
-                can_view_related=False,
-            )
-            form.base_fields["tag_list"] = field
-        return form
 
     def get_queryset(self, request):
         # The one rule (botbeat.roles): a Moderator, who views articles to judge comments in
@@ -380,11 +437,6 @@ class ArticleAdmin(NewsroomAdmin):
     def old_slugs(self, article):
         return ", ".join(old_slugs(article)) or "-"  # each answers 301 here
 
-    @admin.display(description="tags")
-    def tag_list(self, article):
-        # The form's field when editing; this, for those who may only view the article.
-        return ", ".join(tag.name for tag in article.tags.all()) or "-"
-
     def view_on_site(self, article):
         return reverse("article-detail", kwargs={"slug": article.slug})
 
@@ -458,7 +510,7 @@ class ArticleAdmin(NewsroomAdmin):
         """Everything but the status and the slug is saved as the form has it; the status
         changes through article_publish / article_unpublish, as the list's actions do, and the
         slug through article_rename, which keeps the old one answering. Each step keeps the
-        published counts (a new company, a new status); save_related's tags too."""
+        published counts (a new company, a new status); the tags' inline too (ArticleTagFormSet)."""
         wanted, slug = obj.status, obj.slug
         obj.status = form.initial.get("status", Status.DRAFT) if change else Status.DRAFT
         if change:
@@ -477,8 +529,6 @@ class ArticleAdmin(NewsroomAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         article = form.instance
-        if "tag_list" in form.changed_data:
-            article_tags_set(article=article, tags=form.cleaned_data["tag_list"])
         # Title, summary, opinion or takeaways may have changed: one UPDATE either way.
         article_refresh_search_vector(article_ids=[article.pk])
 

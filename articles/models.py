@@ -171,10 +171,15 @@ def scheduled_q(prefix: str = "", now=None) -> Q:
     )
 
 
-# The prefetch of for_list() and for_detail(): `article.tags_by_name`, a list.
-TAGS_BY_NAME = Prefetch(
-    "tags", queryset=Tag.objects.order_by("name", "slug"), to_attr="tags_by_name"
-)
+# An article's tags in the editors' order: by the link's position, then (for links that
+# share one) by name. From the article (`article.tags`, a prefetch of them; an expression,
+# which is resolved when the query is compiled, after the models are loaded) or from its links.
+TAG_ORDER = (F("article_tags__position").asc(), "name", "slug")
+LINK_ORDER = ("position", "tag__name", "tag__slug")
+
+# The prefetch of for_list() and for_detail(): `article.tags_in_order`, a list. Its ordering
+# reads the link the prefetch joins already (one join, not two).
+TAGS_IN_ORDER = Prefetch("tags", queryset=Tag.objects.order_by(*TAG_ORDER), to_attr="tags_in_order")
 
 
 # A list item's columns, as .values() names them (list_rows(); articles.serializers writes
@@ -208,8 +213,9 @@ TagRow = tuple[int, str, str]  # a tag as the rows carry it: id, slug, name
 
 
 def with_tags(rows: list[dict]) -> list[dict]:
-    """Give each article row its "tags", `TagRow`s by name: one query for a page of articles
-    (the article_tag_unique index, then each tag by its key), no instance."""
+    """Give each article row its "tags", `TagRow`s in the editors' order (LINK_ORDER): one
+    query for a page of articles (the article_tag_in_order index alone, then each tag by its
+    key), no instance."""
     by_id: dict[int, list[TagRow]] = {}
     for row in rows:
         row["tags"] = by_id[row["id"]] = []
@@ -229,7 +235,7 @@ def _tag_links_sql(vendor: str, count: int) -> str:
     parameters are the articles' ids, in order (checked here); its columns are integers and
     strings, which need no conversion from any database."""
     ids = list(range(1, count + 1))
-    links = ArticleTag.objects.filter(article_id__in=ids).order_by("tag__name", "tag__slug")
+    links = ArticleTag.objects.filter(article_id__in=ids).order_by(*LINK_ORDER)
     sql, params = links.values_list(
         "article_id", "tag_id", "tag__slug", "tag__name"
     ).query.sql_with_params()
@@ -283,12 +289,12 @@ class ArticleQuerySet(models.QuerySet):
     def for_list(self) -> "ArticleQuerySet":
         """Everything a list item renders, in a fixed number of queries whatever the page size.
 
-        The tags land in a list, `tags_by_name`: a prefetch into the `tags` manager instead
+        The tags land in a list, `tags_in_order`: a prefetch into the `tags` manager instead
         builds a manager and a queryset per article, which cost 4 ms of the feed's 14 here.
         """
         return (
             self.select_related("company")
-            .prefetch_related(TAGS_BY_NAME)
+            .prefetch_related(TAGS_IN_ORDER)
             .defer("summary", "editorial_opinion", "search_vector", "authors")
             .annotate(excerpt_source=Substr("summary", 1, EXCERPT_SOURCE_LENGTH))
         )
@@ -325,7 +331,7 @@ class ArticleQuerySet(models.QuerySet):
         return (
             self.select_related("company")
             .prefetch_related(
-                TAGS_BY_NAME,
+                TAGS_IN_ORDER,
                 Prefetch(
                     "takeaways",
                     queryset=Takeaway.objects.order_by("position"),
@@ -412,9 +418,16 @@ class Article(models.Model):
     def is_public(self) -> bool:
         return self.status == Status.PUBLISHED and self.published_at <= timezone.now()
 
+    @functools.cached_property
+    def tags_in_order(self) -> list["Tag"]:
+        """The tags in the editors' order: what for_list() and for_detail() prefetch (the
+        prefetch fills this in), else one query."""
+        return list(self.tags.order_by(*TAG_ORDER))
+
 
 class ArticleTag(models.Model):
-    """The article-tag link, explicit so that its indexes are named and serve our queries."""
+    """The article-tag link, explicit so that its indexes are named and serve our queries, and
+    so that it carries the tag's place in the article's editorial order (`position`)."""
 
     # No single-column indexes: article_tag_unique (article, tag) and article_tag_by_tag
     # (tag, article) serve both directions.
@@ -424,6 +437,11 @@ class ArticleTag(models.Model):
     tag = models.ForeignKey(
         Tag, on_delete=models.CASCADE, related_name="article_tags", db_index=False
     )
+    # Where the tag stands among the article's tags, the lowest first (TAG_ORDER). Written
+    # 0, 1, 2... by articles.services; not unique: a merge leaves a gap, and a link made
+    # without one (tags.add(), a bulk load that names no position) is 0 and sorts by name among
+    # its ties, so a reorder never has to step rows aside as the takeaways' unique positions do.
+    position = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [
@@ -432,10 +450,13 @@ class ArticleTag(models.Model):
         indexes = [
             # the tag filter, tag counts and suggested: from a tag to its articles
             models.Index(fields=["tag", "article"], name="article_tag_by_tag"),
+            # with_tags(): a page's articles to their tags in order, from the index alone
+            models.Index(fields=["article", "position", "tag"], name="article_tag_in_order"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.article_id} · {self.tag_id}"
+        # As the admin's tags inline and its log show a link: its tag (loaded with it there).
+        return str(self.tag)
 
 
 def takeaways_of(row: dict) -> list[str]:

@@ -50,10 +50,10 @@ class CategoryField(serializers.Field):
 CATEGORY_LABELS = dict(Category.choices)
 
 
-def tags_of(article) -> list[Tag]:
-    """The article's tags by name: for_list() and for_detail() prefetch them into a list."""
-    tags = getattr(article, "tags_by_name", None)
-    return tags if tags is not None else list(article.tags.order_by("name", "slug"))
+def tags_of(article: Article) -> list[Tag]:
+    """The article's tags in the editors' order: for_list() and for_detail() prefetch them
+    into a list."""
+    return article.tags_in_order
 
 
 # The writers: a list item, a detail and a suggestion from plain rows (Article.objects
@@ -173,7 +173,7 @@ class ArticleListSerializer(serializers.ModelSerializer):
     category = CategoryField()
     company = CompanyRefSerializer(read_only=True)
     excerpt = serializers.SerializerMethodField()
-    tags = TagRefSerializer(many=True, read_only=True)
+    tags = TagRefSerializer(many=True, read_only=True, source="tags_in_order")
     comment_count = serializers.IntegerField(
         read_only=True, help_text="Comments the public sees on the article."
     )

@@ -11,11 +11,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import OuterRef, StringAgg, Subquery, Value
+from django.db.models import Exists, OuterRef, StringAgg, Subquery, Value
 from django.utils import timezone
 
 from articles.filters import SEARCH_CONFIG
-from articles.models import Article, ArticleTag, Status, Tag, Takeaway
+from articles.models import LINK_ORDER, Article, ArticleTag, Status, Tag, Takeaway
 from botbeat.counts import count_of, stored_count_refresh
 from botbeat.purge import purge_everything
 from botbeat.redirects import slug_merged, slug_renamed
@@ -127,7 +127,7 @@ def article_upsert(*, data: ArticleData) -> tuple[Article, UpsertResult]:
         # published_at, when absent, takes the model's default: now.
         article = Article.objects.create(slug=data["slug"], **values)
         _takeaways_create(article=article, texts=takeaways)
-        article.tags.set(tags)
+        _tag_links_set(article=article, tags=tags)
         article_counts_refresh(article_ids=[article.pk], before=PublishedLinks())
         article_refresh_search_vector(article_ids=[article.pk])
         return article, "created"
@@ -135,11 +135,14 @@ def article_upsert(*, data: ArticleData) -> tuple[Article, UpsertResult]:
     changed = [name for name, value in values.items() if getattr(article, name) != value]
     current_takeaways = list(article.takeaways.order_by("position").values_list("text", flat=True))
     takeaways_changed = current_takeaways != takeaways
-    tags_changed = set(article.tags.values_list("pk", flat=True)) != {tag.pk for tag in tags}
+    current_tags = _tag_ids_in_order(article=article)
+    # The order is the line's: the same tags in another order is a change, of the order only.
+    tags_changed = current_tags != [tag.pk for tag in tags]
     if not (changed or takeaways_changed or tags_changed):
         return article, "unchanged"
 
-    counted = tags_changed or not COUNTED_FIELDS.isdisjoint(changed)
+    tag_set_changed = set(current_tags) != {tag.pk for tag in tags}
+    counted = tag_set_changed or not COUNTED_FIELDS.isdisjoint(changed)
     # The article is locked already (above): this reads its links.
     before = article_links_lock(article_ids=[article.pk]) if counted else None
     for name in changed:
@@ -151,7 +154,7 @@ def article_upsert(*, data: ArticleData) -> tuple[Article, UpsertResult]:
         article.takeaways.all().delete()
         _takeaways_create(article=article, texts=takeaways)
     if tags_changed:
-        article.tags.set(tags)
+        _tag_links_set(article=article, tags=tags)
     if before is not None:
         article_counts_refresh(article_ids=[article.pk], before=before)
     if takeaways_changed or SEARCHED_FIELDS.intersection(changed):
@@ -179,7 +182,8 @@ def _company_get_or_create(*, data: CompanyData) -> Company:
 
 
 def _tags_get_or_create(*, tags: Sequence[TagData]) -> list[Tag]:
-    """The tags of these slugs, in order; a missing one is created with the name as given."""
+    """The tags of these slugs, in their order (the article's, as the line gives it); a missing
+    one is created with the name as given."""
     found = {tag.slug: tag for tag in Tag.objects.filter(slug__in=[t["slug"] for t in tags])}
     for tag in tags:
         if tag["slug"] not in found:
@@ -187,6 +191,29 @@ def _tags_get_or_create(*, tags: Sequence[TagData]) -> list[Tag]:
                 slug=tag["slug"], defaults={"name": tag["name"]}
             )
     return [found[tag["slug"]] for tag in tags]
+
+
+def _tag_ids_in_order(*, article: Article) -> list[int]:
+    """The ids of the article's tags, in the order the API shows them (LINK_ORDER)."""
+    return list(article.article_tags.order_by(*LINK_ORDER).values_list("tag_id", flat=True))
+
+
+def _tag_links_set(*, article: Article, tags: Sequence[Tag]) -> None:
+    """Link `article` to exactly `tags`, in their order: positions 0, 1, 2... (a tag given
+    twice keeps its first place). Writes only the links that differ, one row each, so that the
+    links' signals purge what shows them (botbeat/signals.py); the caller keeps the counts."""
+    wanted = list(dict.fromkeys(tags))
+    links = {link.tag_id: link for link in ArticleTag.objects.filter(article=article)}
+    gone = [pk for pk in links if pk not in {tag.pk for tag in wanted}]
+    if gone:
+        ArticleTag.objects.filter(article=article, tag_id__in=gone).delete()
+    for position, tag in enumerate(wanted):
+        link = links.get(tag.pk)
+        if link is None:
+            ArticleTag.objects.create(article=article, tag=tag, position=position)
+        elif link.position != position:
+            link.position = position
+            link.save(update_fields=["position"])
 
 
 def _takeaways_create(*, article: Article, texts: Sequence[str]) -> None:
@@ -279,9 +306,10 @@ def article_rename(*, article: Article, slug: str, by: AbstractBaseUser | None) 
 
 
 def article_tags_set(*, article: Article, tags: Iterable[Tag]) -> None:
-    """Give `article` exactly these tags, keeping the published counts."""
+    """Give `article` exactly these tags, in this order (the editors': the API shows the first
+    first), keeping the published counts."""
     with article_counts_kept(article_ids=[article.pk]):
-        article.tags.set(list(tags))
+        _tag_links_set(article=article, tags=list(tags))
 
 
 @transaction.atomic
@@ -290,8 +318,9 @@ def tag_merge(*, source: Tag, target: Tag, by: AbstractBaseUser | None) -> int:
     `target`, then `source` is deleted. Returns how many articles `source` carried. `by` did
     it: the admin's log records the source's deletion and, on the target, what it absorbed.
 
-    An article that has both keeps its single link to `target` (the (article, tag) pair is
-    unique): its link to `source` is dropped rather than moved. The articles whose tags
+    The target takes the source's place in each article's order. An article that has both
+    keeps its single link to `target` (the (article, tag) pair is unique), at the first of the
+    two places: its link to `source` is dropped rather than moved. The articles whose tags
     changed get a new `updated_at`. Tags do not feed the search vector: nothing to refresh.
     The source's slug, and the slugs merged into it before, answer 301 to `target` from now on
     (botbeat.redirects).
@@ -307,14 +336,28 @@ def tag_merge(*, source: Tag, target: Tag, by: AbstractBaseUser | None) -> int:
     links = ArticleTag.objects.filter(tag=source)
     carried = links.count()
     Article.objects.filter(pk__in=links.values("article")).update(updated_at=timezone.now())
-    links.filter(article__in=ArticleTag.objects.filter(tag=target).values("article")).delete()
-    links.update(tag=target)
+    _links_merge(source=source, target=target)
     merge_audit(by=by, source=source, target=target, carried=carried)
     slug_merged(source=source, target=target)  # before the delete: its old slugs go to target
     Tag.objects.filter(pk=source.pk).delete()
     tag_counts_refresh(tag_ids=[target.pk])
     purge_everything()  # the updates above send no signal (botbeat/signals.py)
     return carried
+
+
+def _links_merge(*, source: Tag, target: Tag) -> None:
+    """Move the links of `source` to `target`, each keeping its position (the source's place);
+    where the article has `target` already, its link moves up to the source's place when that
+    comes first, and the source's link goes. Three statements, whatever the articles."""
+    links = ArticleTag.objects.filter(tag=source)
+    earlier_source = ArticleTag.objects.filter(
+        tag=source, article_id=OuterRef("article_id"), position__lt=OuterRef("position")
+    )
+    ArticleTag.objects.filter(tag=target).filter(Exists(earlier_source)).update(
+        position=Subquery(earlier_source.values("position")[:1])
+    )
+    links.filter(article__in=ArticleTag.objects.filter(tag=target).values("article")).delete()
+    links.update(tag=target)
 
 
 # The published counts (Tag.published_count, Company.published_count)

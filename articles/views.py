@@ -4,6 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_view,
     inline_serializer,
@@ -14,7 +15,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from articles.filters import TAG_FILTER_MAX_ITEMS, ArticleFilter, Ordering
+from articles.filters import TAG_FILTER_MAX_ITEMS, TAG_PARAMETERS, ArticleFilter, Ordering
 from articles.models import (
     Article,
     Tag,
@@ -48,6 +49,7 @@ from articles.serializers import (
 from botbeat.api import (
     PROBLEM_400,
     PROBLEM_404,
+    ProblemSerializer,
     StrictFilterBackend,
     StrictQueryParamsMixin,
     StrictQueryParamsOnWritesMixin,
@@ -83,15 +85,19 @@ KEYSETS = {
 
 PANEL_LIMIT_DEFAULT = 3
 PANEL_LIMIT_MAX = 20
+TAG_PARAMETER_SCHEMA = {"type": "array", "items": SLUG_SCHEMA, "maxItems": TAG_FILTER_MAX_ITEMS}
 FEED_PARAMETERS = [
     OpenApiParameter("company", SLUG_SCHEMA, description="A company's slug."),
-    OpenApiParameter(
-        "tag",
-        {"type": "array", "items": SLUG_SCHEMA, "maxItems": TAG_FILTER_MAX_ITEMS},
-        style="form",
-        explode=True,
-        description=ArticleFilter.base_filters["tag"].extra["help_text"],
-    ),
+    *[
+        OpenApiParameter(
+            name,
+            TAG_PARAMETER_SCHEMA,
+            style="form",
+            explode=True,
+            description=ArticleFilter.base_filters[name].extra["help_text"],
+        )
+        for name in TAG_PARAMETERS
+    ],
     OpenApiParameter(
         "q",
         {"type": "string", "minLength": 1, "maxLength": 200},
@@ -100,6 +106,17 @@ FEED_PARAMETERS = [
 ]
 # The feed's parameters that take slugs: an old one answers 301 (botbeat.redirects).
 SLUG_FILTERS = {"company": Company, "tag": Tag, "tag_any": Tag, "exclude_tag": Tag}
+FEED_PROBLEM_400 = OpenApiResponse(
+    ProblemSerializer,
+    description=(
+        f"{PROBLEM_400.description} For the filters: `company` that names no published company "
+        f"(`invalid_choice`, naming the value); `tag`, `tag_any` or `exclude_tag` given more "
+        f"than {TAG_FILTER_MAX_ITEMS} times (`max_items`) or with a slug that names no "
+        "published tag (`invalid_choice`, naming the value); `ordering=relevance` without `q` "
+        "(`needs_q`)."
+    ),
+    examples=PROBLEM_400.examples,
+)
 LIMIT_PARAMETER = OpenApiParameter(
     "limit",
     integer_schema(default=PANEL_LIMIT_DEFAULT, maximum=PANEL_LIMIT_MAX),
@@ -145,7 +162,7 @@ class SeesUnpublished(BasePermission):
             "scheduled articles."
         ),
         parameters=FEED_PARAMETERS,
-        responses={200: ArticleListSerializer(many=True), 400: PROBLEM_400},
+        responses={200: ArticleListSerializer(many=True), 400: FEED_PROBLEM_400},
     ),
     retrieve=extend_schema(
         operation_id="articles_retrieve",
@@ -174,7 +191,7 @@ class ArticleViewSet(
     filter_backends = [StrictFilterBackend]
     filterset_class = ArticleFilter
     pagination_class = KeysetCursorPagination
-    multi_valued_params = ("tag",)
+    multi_valued_params = TAG_PARAMETERS
     filterset = None
 
     def get_queryset(self):

@@ -101,7 +101,8 @@ class TagFactory(factory.django.DjangoModelFactory):
 
 
 class ArticleFactory(factory.django.DjangoModelFactory):
-    """A published article, an hour old unless told otherwise; `tags=[...]` links tags."""
+    """A published article, an hour old unless told otherwise; `tags=[...]` links tags, in
+    that order (the editors')."""
 
     class Meta:
         model = Article
@@ -121,7 +122,8 @@ class ArticleFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def tags(self, create, extracted, **kwargs):
         if create and extracted:
-            self.tags.set(extracted)
+            for position, tag in enumerate(extracted):
+                self.tags.add(tag, through_defaults={"position": position})
 
     @factory.post_generation
     def takeaways(self, create, extracted, **kwargs):

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from articles.models import Article, Status, Takeaway
+from articles.models import LINK_ORDER, Article, Status, Tag, Takeaway
 from comments.models import Comment
 from tests.admin.conftest import list_queries
 from tests.factories import ArticleFactory, CommentFactory, CompanyFactory, TagFactory
@@ -24,17 +24,21 @@ def listed(response) -> list[str]:
     return [str(article) for article in response.context["cl"].result_list]
 
 
-def form_data(*, company, tags=(), takeaways=(), existing=(), **fields) -> dict:
-    """What the article form posts: the fields, then the takeaways' inline formset.
+def form_data(*, company, article=None, tags=None, takeaways=(), existing=(), **fields) -> dict:
+    """What the article form posts: the fields, then the tags' and the takeaways' inline
+    formsets.
 
-    `takeaways`: new rows, (order or None, text); `existing`: (takeaway, order, text, delete).
+    `tags`: the article's tags wanted, in order (None: its links as they are), posted as an
+    editor gives them (tag_rows); `article`: the article changed, whose links are the tags'
+    existing rows. `takeaways`: new rows, (order or None, text); `existing`: (takeaway, order,
+    text, delete).
     """
     data = {
         "title": "Anthropic ships a new model",
         "slug": "anthropic-ships-a-new-model",
         "company": company.pk,
         "category": "product_launch",
-        "tag_list": [tag.pk for tag in tags],
+        **tag_rows(article, tags),
         "status": Status.DRAFT,
         "published_at_0": "2026-06-18",
         "published_at_1": "09:30:00",
@@ -64,6 +68,35 @@ def form_data(*, company, tags=(), takeaways=(), existing=(), **fields) -> dict:
             f"takeaways-{i}-text": text,
         }
     return data | fields
+
+
+def tag_rows(article, tags) -> dict:
+    """The tags' inline formset as an editor posts it to have `tags` in that order: each row of
+    a linked tag numbered by its place, or deleted when not wanted; a new row for each tag not
+    linked yet, numbered too. `tags` None: the rows as the page shows them, untouched."""
+    links = list(article.article_tags.order_by(*LINK_ORDER)) if article is not None else []
+    wanted = [link.tag for link in links] if tags is None else list(tags)
+    data = {
+        "article_tags-INITIAL_FORMS": len(links),
+        "article_tags-MIN_NUM_FORMS": 0,
+        "article_tags-MAX_NUM_FORMS": 1000,
+    }
+    for i, link in enumerate(links):
+        data |= {
+            f"article_tags-{i}-id": link.pk,
+            f"article_tags-{i}-article": link.article_id,
+            f"article_tags-{i}-tag": link.tag_id,
+        }
+        if link.tag in wanted:
+            data[f"article_tags-{i}-order"] = wanted.index(link.tag)
+        else:
+            data[f"article_tags-{i}-DELETE"] = "on"
+    linked = {link.tag for link in links}
+    new = [tag for tag in wanted if tag not in linked]
+    for i, tag in enumerate(new, start=len(links)):
+        data |= {f"article_tags-{i}-tag": tag.pk, f"article_tags-{i}-order": wanted.index(tag)}
+    data["article_tags-TOTAL_FORMS"] = len(links) + len(new)
+    return data
 
 
 def texts(article) -> list[str]:
@@ -246,7 +279,7 @@ def test_add_an_article_with_takeaways_tags_and_authors(chief, superuser):
     article = Article.objects.get(slug="anthropic-ships-a-new-model")
     assert article.status == Status.DRAFT
     assert article.company == company
-    assert set(article.tags.all()) == set(tags)
+    assert list(article.tags_in_order) == tags
     assert texts(article) == ["First.", "Second.", "Third."]
     assert list(article.takeaways.values_list("position", flat=True)) == [0, 1, 2]
     assert article.authors == ["Ada Lovelace", "Alan Turing"]
@@ -276,8 +309,8 @@ def test_the_add_form_prefills_the_slug_from_the_title_and_has_three_takeaway_ro
 def test_a_new_tag_can_be_added_from_the_article_form(editor_client):
     html = editor_client.get(ADD).content.decode()
 
-    # The admin's "+" beside the tags: the tag's add form in a popup, chosen on return.
-    assert 'id="add_id_tag_list"' in html
+    # The admin's "+" beside each tag row: the tag's add form in a popup, chosen on return.
+    assert 'id="add_id_article_tags-0-tag"' in html
     assert "/admin/articles/tag/add/?_to_field=id&amp;_popup=1" in html
 
 
@@ -285,6 +318,7 @@ def test_reorder_delete_and_append_takeaways(chief):
     article = ArticleFactory(takeaways=["A", "B", "C"])
     a, b, c = article.takeaways.order_by("position")
     data = form_data(
+        article=article,
         company=article.company,
         title=article.title,
         slug=article.slug,
@@ -308,6 +342,7 @@ def test_swapping_two_takeaways_does_not_collide(chief):
     article = ArticleFactory(takeaways=["A", "B"])
     a, b = article.takeaways.order_by("position")
     data = form_data(
+        article=article,
         company=article.company,
         title=article.title,
         slug=article.slug,
@@ -336,6 +371,7 @@ def test_changing_tags_through_the_form(chief):
     kept, dropped, added = TagFactory(), TagFactory(), TagFactory()
     article = ArticleFactory(tags=[kept, dropped])
     data = form_data(
+        article=article,
         company=article.company,
         title=article.title,
         slug=article.slug,
@@ -348,10 +384,160 @@ def test_changing_tags_through_the_form(chief):
     assert set(article.tags.all()) == {kept, added}
 
 
+# The tags' order: the inline's rows, numbered
+
+
+def tag_order(article) -> list[str]:
+    """The article's tags as the API shows them."""
+    return [tag.slug for tag in Article.objects.get(pk=article.pk).tags_in_order]
+
+
+def test_add_an_article_with_its_tags_in_the_order_given(chief, api):
+    robotics, agents, safety = (TagFactory(slug=s) for s in ("robotics", "agents", "safety"))
+    data = form_data(company=CompanyFactory(), tags=[safety, robotics, agents], status="published")
+
+    response = chief.post(ADD, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    article = Article.objects.get()
+    assert tag_order(article) == ["safety", "robotics", "agents"]
+    detail = api.get(f"/api/v1/articles/{article.slug}/").json()
+    assert [tag["slug"] for tag in detail["tags"]] == ["safety", "robotics", "agents"]
+    assert sorted(article.article_tags.values_list("position", flat=True)) == [0, 1, 2]
+
+
+def test_the_change_form_lists_the_tags_in_order_with_their_numbers(chief):
+    zeta, alpha = TagFactory(name="Zeta"), TagFactory(name="Alpha")
+    article = ArticleFactory(tags=[zeta, alpha])
+
+    response = chief.get(change_url(article))
+
+    (formset,) = [
+        inline.formset
+        for inline in response.context["inline_admin_formsets"]
+        if inline.formset.prefix == "article_tags"
+    ]
+    rows = [(form.instance.tag.name, form.initial.get("order")) for form in formset.initial_forms]
+    assert rows == [("Zeta", 0), ("Alpha", 1)]
+
+
+def test_reorder_delete_and_append_tags_through_the_form(chief, superuser):
+    # given an article with four tags
+    a, b, c, d, e = (TagFactory(slug=s) for s in "abcde")
+    article = ArticleFactory(tags=[a, b, c, d])
+    rows = {link.tag: link for link in article.article_tags.all()}
+    data = form_data(article=article, company=article.company, title=article.title,
+                     slug=article.slug, status="published")  # fmt: skip
+
+    # when the editor numbers them d 0, b 1, a 5, deletes c, adds e without a number
+    for i, tag in enumerate([a, b, c, d]):
+        assert data[f"article_tags-{i}-id"] == rows[tag].pk
+    data |= {
+        "article_tags-0-order": 5,
+        "article_tags-1-order": 1,
+        "article_tags-2-DELETE": "on",
+        "article_tags-3-order": 0,
+        "article_tags-4-tag": e.pk,
+        "article_tags-4-order": "",
+        "article_tags-TOTAL_FORMS": 5,
+    }
+    response = chief.post(change_url(article), data)
+
+    # then they are in that order, the blank one last, renumbered; kept links keep their rows
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert tag_order(article) == ["d", "b", "a", "e"]
+    assert dict(article.article_tags.values_list("tag__slug", "position")) == {
+        "d": 0,
+        "b": 1,
+        "a": 2,
+        "e": 3,
+    }
+    assert article.article_tags.get(tag=a).pk == rows[a].pk
+    assert Tag.objects.get(pk=c.pk).published_count == 0
+    assert Tag.objects.get(pk=e.pk).published_count == 1
+    entry = LogEntry.objects.get(object_id=str(article.pk), action_flag=CHANGE)
+    assert "tag" in entry.get_change_message()
+
+
+def test_only_the_numbers_change_and_the_order_follows(chief):
+    a, b = TagFactory(slug="a"), TagFactory(slug="b")
+    article = ArticleFactory(tags=[a, b])
+
+    data = form_data(article=article, company=article.company, title=article.title,
+                     slug=article.slug, status="published", tags=[b, a])  # fmt: skip
+    response = chief.post(change_url(article), data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert tag_order(article) == ["b", "a"]
+
+
+def test_the_same_tag_on_two_rows_is_refused_and_nothing_changes(chief):
+    a, b = TagFactory(slug="a"), TagFactory(slug="b")
+    article = ArticleFactory(tags=[a, b])
+    data = form_data(article=article, company=article.company, title=article.title,
+                     slug=article.slug, status="published")  # fmt: skip
+    data |= {"article_tags-2-tag": a.pk, "article_tags-2-order": 0, "article_tags-TOTAL_FORMS": 3}
+
+    response = chief.post(change_url(article), data)
+
+    assert response.status_code == 200
+    errors = [formset.non_form_errors() for formset in response.context["inline_admin_formsets"]]
+    assert any("duplicate" in str(error) for error in errors)
+    assert tag_order(article) == ["a", "b"]
+
+
+def test_a_tag_deleted_from_one_row_may_be_chosen_on_another(chief):
+    a, b = TagFactory(slug="a"), TagFactory(slug="b")
+    article = ArticleFactory(tags=[a, b])
+    data = form_data(article=article, company=article.company, title=article.title,
+                     slug=article.slug, status="published")  # fmt: skip
+    data |= {
+        "article_tags-0-DELETE": "on",
+        "article_tags-2-tag": a.pk,
+        "article_tags-2-order": 9,
+        "article_tags-TOTAL_FORMS": 3,
+    }
+
+    response = chief.post(change_url(article), data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert tag_order(article) == ["b", "a"]
+
+
+def test_an_untouched_tags_inline_writes_no_link(chief):
+    article = ArticleFactory(tags=[TagFactory(), TagFactory()])
+    data = form_data(article=article, company=article.company, title="A new title",
+                     slug=article.slug, status="published")  # fmt: skip
+
+    with CaptureQueriesContext(connection) as queries:
+        response = chief.post(change_url(article), data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    link_writes = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith(("INSERT", "UPDATE", "DELETE")) and "articletag" in q["sql"]
+    ]
+    assert link_writes == []
+
+
+def test_an_editor_orders_the_tags_through_the_article_s_permission(editor_client):
+    a, b = TagFactory(slug="a"), TagFactory(slug="b")
+    article = ArticleFactory(tags=[a, b])
+    data = form_data(article=article, company=article.company, title=article.title,
+                     slug=article.slug, status="published", tags=[b, a])  # fmt: skip
+
+    response = editor_client.post(change_url(article), data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert tag_order(article) == ["b", "a"]
+
+
 def test_unpublishing_through_the_form_keeps_the_planned_time(chief):
     article = ArticleFactory()
     planned = article.published_at
     data = form_data(
+        article=article,
         company=article.company,
         title=article.title,
         slug=article.slug,
@@ -373,6 +559,7 @@ def test_saving_refreshes_the_search_vector(chief):
         pytest.skip("PostgreSQL only")
     article = ArticleFactory(title="Old title")
     data = form_data(
+        article=article,
         company=article.company,
         title="Quantum annealing",
         slug=article.slug,
@@ -451,6 +638,7 @@ def test_a_publication_through_the_form_is_recorded_once_by_its_service(chief):
     article = ArticleFactory(published_at=hour_ago)
     planned = timezone.localtime(article.published_at)  # as the form shows it
     data = form_data(
+        article=article,
         company=article.company,
         title="A new title",
         slug=article.slug,

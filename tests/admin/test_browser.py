@@ -1,5 +1,6 @@
 """A real browser (headless Chromium, driven by Playwright) on the live admin: an editor signs
-in, writes an article with three takeaways and a tag, publishes it, and the public API serves it.
+in, writes an article with three takeaways and two tags in an order, publishes it, and the
+public API serves it.
 
 Chromium is Debian's `chromium` package (`apt-get install -y chromium`); without
 /usr/bin/chromium the test is skipped.
@@ -37,6 +38,7 @@ def test_editor_writes_and_publishes_an_article_the_api_then_serves(live_server,
     editor.groups.add(roles["Editors"])
     CompanyFactory(name="Anthropic")
     TagFactory(name="AI Safety", slug="ai-safety")
+    TagFactory(name="Policy", slug="policy")
     title = "Anthropic publishes a safety case"
 
     # Sign in.
@@ -52,7 +54,11 @@ def test_editor_writes_and_publishes_an_article_the_api_then_serves(live_server,
     assert page.input_value("#id_slug") == "anthropic-publishes-a-safety-case"
     choose(page, "id_company", "Anthropic")
     page.select_option("#id_category", "research")
-    choose(page, "id_tag_list", "AI Safety")
+    # Two tags, the second row numbered first: the API shows them in that order.
+    choose(page, "id_article_tags-0-tag", "AI Safety")
+    choose(page, "id_article_tags-1-tag", "Policy")
+    page.fill("#id_article_tags-0-order", "1")
+    page.fill("#id_article_tags-1-order", "0")
     page.fill("#id_summary", "Anthropic describes how it argues a model is safe to deploy.")
     for i, text in enumerate(["Safety cases.", "Evidence, not vibes.", "Third parties check."]):
         page.fill(f"#id_takeaways-{i}-text", text)
@@ -75,5 +81,5 @@ def test_editor_writes_and_publishes_an_article_the_api_then_serves(live_server,
     assert status == 200
     assert body["title"] == title
     assert body["takeaways"] == ["Safety cases.", "Evidence, not vibes.", "Third parties check."]
-    assert [tag["slug"] for tag in body["tags"]] == ["ai-safety"]
+    assert [tag["slug"] for tag in body["tags"]] == ["policy", "ai-safety"]
     assert body["company"]["name"] == "Anthropic"

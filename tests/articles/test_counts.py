@@ -163,6 +163,7 @@ def test_the_admin_form_keeps_the_counts_when_company_tags_and_status_change(db)
     assert_counts_exact()
 
     data = form_data(
+        article=article,
         company=new,
         title=article.title,
         slug=article.slug,
@@ -178,7 +179,9 @@ def test_the_admin_form_keeps_the_counts_when_company_tags_and_status_change(db)
     assert_counts_exact()
 
     # Moved back to the old company and unpublished in one save.
-    data |= {"company": old.pk, "status": "draft"}
+    data = form_data(
+        article=article, company=old, title=article.title, slug=article.slug, status="draft"
+    )
     assert chief.post(change_url(article), data).status_code == 302
     assert Company.objects.get(pk=old.pk).published_count == 0
     assert_counts_exact()

@@ -125,11 +125,12 @@ def test_seed_article_is_served_in_full(api):
             "Johannes Heidecke",
             "Karan Singhal",
         ],
+        # In the seed page's order (the editors'), not by name.
         "tags": [
-            {"slug": "ai-safety-alignment", "name": "AI Safety & Alignment"},
-            {"slug": "ethics-bias", "name": "Ethics & Bias"},
             {"slug": "generative-ai", "name": "Generative AI"},
             {"slug": "reinforcement-learning", "name": "Reinforcement Learning"},
+            {"slug": "ethics-bias", "name": "Ethics & Bias"},
+            {"slug": "ai-safety-alignment", "name": "AI Safety & Alignment"},
         ],
     }
     # The fields the seed page shows; test_detail.py pins the body's full shape.
@@ -175,12 +176,12 @@ def test_seed_suggested_lists_intel_openmontage_anthropic(api):
             "Intel",
             "Intelica Launches AI Agent-Ready Competitive Intelligence API with Blockchain "
             "Micropayments",
-            ["ethics-bias", "generative-ai"],
+            ["generative-ai", "ethics-bias"],  # in the suggestion's own order
         ),
         (
             "OpenMontage",
             "OpenMontage: First Open-Source Agentic Video Production System Launches",
-            ["ethics-bias", "generative-ai"],
+            ["generative-ai", "ethics-bias"],
         ),
         (
             "Anthropic",

@@ -369,6 +369,37 @@ def test_import_of_new_tags_updates_the_article(run_import):
     ]
 
 
+def test_import_keeps_the_tags_in_the_line_s_order(run_import, api):
+    names = ["Open Source", "AI Agents", "Robotics"]
+
+    run_import(article_line(tags=names))
+
+    detail = api.get(f"/api/v1/articles/{SLUG}/").json()
+    assert [tag["name"] for tag in detail["tags"]] == names  # not by name
+    feed = api.get("/api/v1/articles/").json()["results"]
+    assert [tag["name"] for tag in feed[0]["tags"]] == names
+
+
+def test_reimporting_the_same_order_writes_nothing_and_another_order_reorders(run_import, api):
+    # given a line imported
+    run_import(article_line(tags=["Open Source", "AI Agents", "Robotics"]))
+
+    # when the same line is imported again: nothing is written
+    with CaptureQueriesContext(connection) as queries:
+        same = run_import(article_line(tags=["Open Source", "AI Agents", "Robotics"]))
+    assert same.summary.endswith(": 0 created, 0 updated, 1 unchanged, 0 failed.")
+    assert [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(WRITES)] == []
+
+    # when it is imported with its tags in another order: they are reordered, nothing else
+    links = set(Article.objects.get().article_tags.values_list("pk", flat=True))
+    other = run_import(article_line(tags=["Robotics", "Open Source", "AI Agents"]))
+    assert other.summary.endswith(": 0 created, 1 updated, 0 unchanged, 0 failed.")
+    detail = api.get(f"/api/v1/articles/{SLUG}/").json()
+    assert [tag["name"] for tag in detail["tags"]] == ["Robotics", "Open Source", "AI Agents"]
+    assert set(Article.objects.get().article_tags.values_list("pk", flat=True)) == links
+    assert Tag.objects.filter(published_count=1).count() == 3
+
+
 # Errors: each reported with its line number; that line writes nothing, the others import.
 
 

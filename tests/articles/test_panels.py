@@ -189,10 +189,11 @@ def test_suggested_reason(api):
     rl = TagFactory(slug="rl", name="Reinforcement Learning")
     safety = TagFactory(slug="safety", name="AI Safety")
     article = ArticleFactory(tags=[rl, safety], category=Category.RESEARCH)
-    ArticleFactory(tags=[rl, safety, TagFactory()], category=Category.FUNDING)
+    ArticleFactory(tags=[safety, TagFactory(), rl], category=Category.FUNDING)
 
     item = api.get(f"/api/v1/articles/{article.slug}/suggested/").json()["results"][0]
 
+    # The shared tags in the order the suggestion shows its own.
     assert item["reason"] == {
         "shared_tags": [
             {"slug": "safety", "name": "AI Safety"},
@@ -200,6 +201,7 @@ def test_suggested_reason(api):
         ],
         "same_category": False,
     }
+    assert [tag["slug"] for tag in item["tags"]][::2] == ["safety", "rl"]
 
 
 def test_suggested_is_deterministic(api):

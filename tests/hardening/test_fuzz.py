@@ -95,6 +95,8 @@ RULES = {
     "GET /api/v1/articles/": {
         ("company", "invalid_choice"),  # no visible company has this slug
         ("tag", "invalid_choice"),  # no visible tag has this slug
+        ("tag_any", "invalid_choice"),  # the same, for the other tag filters
+        ("exclude_tag", "invalid_choice"),
         ("cursor", "invalid_cursor"),  # opaque: the pattern cannot say what decodes
         ("ordering", "needs_q"),  # `relevance` orders search results only
     },

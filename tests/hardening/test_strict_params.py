@@ -1,4 +1,5 @@
-"""One strict rule for every integer and date parameter (API.md, "Parameters are strict").
+"""One strict rule for every integer, date and repeatable parameter (API.md, "Parameters are
+strict").
 
 Integers are ASCII digits, no sign, no separator, no whitespace, no leading zero; dates are
 ISO 8601 calendar dates (`YYYY-MM-DD`) or date-times with an offset. Each parameter is found in
@@ -33,6 +34,8 @@ PARAMETERS = [
 ]
 INTEGER_PARAMETERS = [p for p in PARAMETERS if p[3].get("type") == "integer"]
 DATE_PARAMETERS = [p for p in PARAMETERS if is_date(p[3])]
+# The repeatable parameters (`tag`, `tag_any`, `exclude_tag`): slugs of what the caller may see.
+REPEATABLE_PARAMETERS = [p for p in PARAMETERS if p[3].get("type") == "array"]
 
 # Each is a spelling of a number some parser takes (Python's int(), a locale's, C's strtol)
 # and the contract does not. Sent percent-encoded: `%205` is " 5".
@@ -185,6 +188,71 @@ def test_a_calendar_date_or_a_date_time_with_an_offset_is_taken(
     target = url(path, world, name, value)
 
     assert APIClient().get(target).status_code == 200, target
+
+
+# Repeatable parameters: each value a slug of something the caller may see, at most maxItems.
+
+
+def test_the_rule_covers_every_repeatable_parameter():
+    assert {(path, name) for path, _, name, _ in REPEATABLE_PARAMETERS} == {
+        ("/api/v1/articles/", "tag"),
+        ("/api/v1/articles/", "tag_any"),
+        ("/api/v1/articles/", "exclude_tag"),
+    }
+
+
+REPEATABLE_IDS = [f"{path} {name}" for path, _, name, _ in REPEATABLE_PARAMETERS]
+
+
+def query(path: str, article, name: str, values: list[str]) -> str:
+    return (
+        path.replace("{slug}", article.slug)
+        + "?"
+        + "&".join(f"{name}={quote(value, safe='')}" for value in values)
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "name", "schema"), REPEATABLE_PARAMETERS, ids=REPEATABLE_IDS
+)
+def test_a_repeatable_parameter_takes_a_value_once_or_repeated(world, path, method, name, schema):
+    slug = world.tags.get().slug
+    for values in ([slug], [slug, slug], [slug] * schema["maxItems"]):
+        target = query(path, world, name, values)
+        assert APIClient().get(target).status_code == 200, target
+
+
+@pytest.mark.parametrize(
+    ("values", "code"),
+    [
+        (["{tag}"] * 11, "max_items"),  # one more than maxItems (10)
+        (["{tag}", "no-such-tag"], "invalid_choice"),
+        (["zz-draft-only"], "invalid_choice"),  # a tag of a draft only: unknown to the public
+        (["{tag}", ""], "blank"),
+        ([" "], "blank"),
+        (["{tag}\x00"], "null_characters"),
+        (["a" * 500], "invalid_choice"),
+    ],
+    ids=["too many", "unknown", "draft only", "empty", "blank", "NUL", "long"],
+)
+@pytest.mark.parametrize(
+    ("path", "method", "name", "schema"), REPEATABLE_PARAMETERS, ids=REPEATABLE_IDS
+)
+def test_a_bad_repeatable_value_is_a_400_naming_the_parameter(
+    world, path, method, name, schema, values, code
+):
+    ArticleFactory(tags=[TagFactory(slug="zz-draft-only")], status="draft")
+    assert schema["maxItems"] == 10
+    slug = world.tags.get().slug
+    values = [value.replace("{tag}", slug) for value in values]
+    target = query(path, world, name, values)
+
+    response = APIClient().get(target)
+
+    assert_names(response, name, target)
+    assert [e["code"] for e in response.json()["errors"]] == [code], target
+    if code == "invalid_choice":
+        assert values[-1][:20] in response.json()["errors"][0]["message"]  # the value, named
 
 
 PATH_INTEGERS = [
