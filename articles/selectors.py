@@ -4,24 +4,34 @@ from django.db.models import Case, IntegerField, Sum, Value, When
 from django.utils import timezone
 
 from articles.filters import all_tags_q
-from articles.models import Article, ArticleTag, Tag, article_list_rows_newest, with_tags
+from articles.models import (
+    Article,
+    ArticleQuerySet,
+    ArticleTag,
+    Tag,
+    article_list_rows_newest,
+    with_tags,
+)
 
 # A shared tag weighs SCALE / (articles carrying it): a rare tag counts more than a common one.
 # Integers, so that sums are exact and the order of ties is deterministic.
 TAG_WEIGHT_SCALE = 1_000_000
 
 
-def article_more_from_company(*, article: Article, limit: int) -> list[dict]:
+def article_more_from_company(
+    *, article: Article, limit: int, rows: ArticleQuerySet | None = None, tags: bool = True
+) -> list[dict]:
     """The same company's other published articles, newest first (index article_company_feed),
-    as list rows with their tags."""
-    return with_tags(
-        list(
-            article_list_rows_newest()
-            .published()
-            .filter(company_id=article.company_id)
-            .exclude(pk=article.pk)[:limit]
-        )
+    as list rows with their tags. `rows`: other rows of the articles, newest first, than
+    article_list_rows_newest()'s (fewer columns: articles.representation); `tags` False: no
+    tags."""
+    found = list(
+        (article_list_rows_newest() if rows is None else rows)
+        .published()
+        .filter(company_id=article.company_id)
+        .exclude(pk=article.pk)[:limit]
     )
+    return with_tags(found) if tags else found
 
 
 # Rank first among the articles sharing the article's rarest tags, as long as those tags carry
@@ -126,25 +136,30 @@ def _best_scored(*, article, others, candidates, weights, limit) -> list[tuple[i
     return [(pk, key[0]) for key, pk in found[:limit]]
 
 
-def article_suggested(*, article: Article, limit: int) -> list[dict]:
+def article_suggested(
+    *, article: Article, limit: int, rows: ArticleQuerySet | None = None, tags: bool = True
+) -> list[dict]:
     """Published articles of other companies related to `article`, best first, as list rows
     with their tags.
 
     Related means sharing tags, each shared tag weighted by its rarity; the same category breaks
     ties, then recency, then id. When fewer than `limit` are related, the most recent articles
     of other companies fill the list, those of the same category first. Each row carries
-    `reason`: `{"shared_tags": [TagRow, ...], "same_category": bool}`.
+    `reason`: `{"shared_tags": [TagRow, ...], "same_category": bool}`. `rows`: other rows of the
+    articles, newest first, than article_list_rows_newest()'s (fewer columns, `category` among
+    them); `tags` False: the rows carry no tags, and their reasons no shared tags.
 
     Queries: the article's tags, those sharing them all (two or three: see _rank_related), the
     ranking when they are too few (one query over the rare tags' articles; rarely two), the page
     of articles, up to two for the fallback, and the tags of the articles chosen.
     """
     now = timezone.now()
-    tags = list(article.tags.only("id", "published_count"))
-    tag_ids = {tag.pk for tag in tags}
-    others = article_list_rows_newest().published(now).exclude(company_id=article.company_id)
-    ranked_ids = _rank_related(article=article, tags=tags, limit=limit, now=now)
-    by_id = {row["id"]: row for row in article_list_rows_newest().filter(pk__in=ranked_ids)}
+    article_tags = list(article.tags.only("id", "published_count"))
+    tag_ids = {tag.pk for tag in article_tags}
+    rows = article_list_rows_newest() if rows is None else rows
+    others = rows.published(now).exclude(company_id=article.company_id)
+    ranked_ids = _rank_related(article=article, tags=article_tags, limit=limit, now=now)
+    by_id = {row["id"]: row for row in rows.filter(pk__in=ranked_ids)}
     chosen = [by_id[pk] for pk in ranked_ids if pk in by_id]
 
     # The fallback: recent articles of other companies, the same category first.
@@ -154,9 +169,10 @@ def article_suggested(*, article: Article, limit: int) -> list[dict]:
             break
         chosen.extend(queryset.exclude(pk__in=[row["id"] for row in chosen])[:missing])
 
-    for row in with_tags(chosen):
-        row["reason"] = {
-            "shared_tags": [tag for tag in row["tags"] if tag[0] in tag_ids],
-            "same_category": row["category"] == article.category,
-        }
+    if tags:
+        with_tags(chosen)
+    for row in chosen:
+        row["reason"] = {"same_category": row["category"] == article.category}
+        if tags:
+            row["reason"]["shared_tags"] = [tag for tag in row["tags"] if tag[0] in tag_ids]
     return chosen

@@ -1,3 +1,6 @@
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
@@ -27,15 +30,31 @@ def make_excerpt(text: str) -> str:
     return cut.rstrip(" ,;:.-\u2013\u2014") + "\u2026"  # en and em dashes; an ellipsis
 
 
-@extend_schema_field(
-    inline_serializer(
-        "Category",
-        {
-            "value": serializers.ChoiceField(choices=Category.choices),
-            "label": serializers.CharField(help_text='In title case, e.g. "Product Launch".'),
-        },
-    )
+def article_url(slug: str) -> str:
+    """The article's page on the website: ARTICLE_URL_TEMPLATE with its slug."""
+    return settings.ARTICLE_URL_TEMPLATE.replace("{slug}", slug)
+
+
+ARTICLE_URL_HELP = (
+    "The article's page on the website: the setting ARTICLE_URL_TEMPLATE with the slug in "
+    f"place of `{{slug}}`, by default `{settings.ARTICLE_URL_TEMPLATE_DEFAULT}`."
 )
+
+
+class PartialObject:
+    """An object an article shows, whose keys `fields` may choose (`company.name`): in the
+    schema none of its properties is required (PartialObjectExtension), since a request may
+    leave any out. Without `fields`, every property is present."""
+
+
+class CategorySerializer(PartialObject, serializers.Serializer):
+    """The article's category. Every property is present unless `fields` chooses some."""
+
+    value = serializers.ChoiceField(choices=Category.choices)
+    label = serializers.CharField(help_text='In title case, e.g. "Product Launch".')
+
+
+@extend_schema_field(CategorySerializer)
 class CategoryField(serializers.Field):
     """A category as `{"value": "research", "label": "Research"}`."""
 
@@ -80,6 +99,7 @@ def list_item(row: dict) -> dict:
     category = row["category"]
     return {
         "slug": row["slug"],
+        "url": article_url(row["slug"]),
         "title": row["title"],
         "category": {"value": category, "label": CATEGORY_LABELS[category]},
         "company": {
@@ -156,20 +176,45 @@ def tag_rows(tags: list[Tag]) -> list[TagRow]:
     return [(tag.pk, tag.slug, tag.name) for tag in tags]
 
 
-class TagRefSerializer(serializers.ModelSerializer):
+class TagRefSerializer(PartialObject, serializers.ModelSerializer):
+    """A tag of the article. Every property is present unless `fields` chooses some."""
+
     class Meta:
         model = Tag
         fields = ["slug", "name"]
         read_only_fields = fields
 
 
-class CompanyRefSerializer(serializers.Serializer):
+class CompanyRefSerializer(PartialObject, serializers.Serializer):
+    """The article's company, as every article shows it. Every property is present unless
+    `fields` chooses some."""
+
     slug = serializers.SlugField(read_only=True)
     name = serializers.CharField(read_only=True)
     logo_url = OptionalURLField()
 
 
+class ExpandedCompanySerializer(PartialObject, serializers.Serializer):
+    """The article's company with `expand=company`: as GET /companies/{slug}/ shows it
+    (companies.serializers.CompanySerializer, whose fields these are). Every property is
+    present unless `fields` chooses some."""
+
+    slug = serializers.SlugField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    website_url = OptionalURLField()
+    logo_url = OptionalURLField()
+    article_count = serializers.IntegerField(read_only=True, help_text="Published articles.")
+    latest_published_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When its latest published article came out."
+    )
+
+
 class ArticleListSerializer(serializers.ModelSerializer):
+    """An article as lists show it. Every property is present unless `fields` chooses some;
+    `expand` gives the company and the tags in full."""
+
+    url = serializers.SerializerMethodField(help_text=ARTICLE_URL_HELP)
     category = CategoryField()
     company = CompanyRefSerializer(read_only=True)
     excerpt = serializers.SerializerMethodField()
@@ -182,6 +227,7 @@ class ArticleListSerializer(serializers.ModelSerializer):
         model = Article
         fields = [
             "slug",
+            "url",
             "title",
             "category",
             "company",
@@ -191,6 +237,10 @@ class ArticleListSerializer(serializers.ModelSerializer):
             "comment_count",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, article) -> str:
+        return article_url(article.slug)
 
     def get_excerpt(self, article) -> str:
         # for_list() loads only the summary's first characters (excerpt_source).
@@ -208,7 +258,9 @@ class ArticleListSerializer(serializers.ModelSerializer):
         return list_item(row)
 
 
-class SourceSerializer(serializers.Serializer):
+class SourceSerializer(PartialObject, serializers.Serializer):
+    """Where the story came from. Every property is present unless `fields` chooses some."""
+
     name = serializers.CharField(
         read_only=True, help_text='Where the story came from, e.g. "Hacker News".'
     )
@@ -216,6 +268,9 @@ class SourceSerializer(serializers.Serializer):
 
 
 class ArticleDetailSerializer(ArticleListSerializer):
+    """An article in detail. Every property is present unless `fields` chooses some; `expand`
+    gives the company and the tags in full."""
+
     takeaways = serializers.SerializerMethodField()
     source = serializers.SerializerMethodField()
     authors = serializers.ListField(child=serializers.CharField(), read_only=True)
@@ -252,12 +307,18 @@ class ArticleDetailSerializer(ArticleListSerializer):
         return detail_item({**row, "takeaways": self.get_takeaways(article)})
 
 
-class SuggestionReasonSerializer(serializers.Serializer):
+class SuggestionReasonSerializer(PartialObject, serializers.Serializer):
+    """Why the article is suggested. Every property is present unless `fields` chooses
+    some."""
+
     shared_tags = TagRefSerializer(many=True, help_text="The tags shared with the article.")
     same_category = serializers.BooleanField()
 
 
 class SuggestedArticleSerializer(ArticleListSerializer):
+    """A suggested article. Every property is present unless `fields` chooses some; `expand`
+    gives the company and the tags in full."""
+
     reason = serializers.SerializerMethodField()
 
     class Meta(ArticleListSerializer.Meta):
@@ -296,6 +357,86 @@ class TagSerializer(serializers.ModelSerializer):
         return super().to_representation(tag)
 
 
+class ExpandedTagSerializer(PartialObject, TagSerializer):
+    """A tag of the article with `expand=tags`: as GET /tags/{slug}/ shows it. Every property
+    is present unless `fields` chooses some."""
+
+
+class PartialObjectExtension(OpenApiSerializerExtension):
+    """PartialObject's schema: its properties, none required."""
+
+    target_class = "articles.serializers.PartialObject"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        schema.pop("required", None)
+        return schema
+
+
+class ArticleRepresentationExtension(OpenApiSerializerExtension):
+    """The article representations' schema. `fields` may leave out any property, so none is
+    required: OpenAPI 3.0 cannot make a property's presence depend on a parameter, and a
+    schema that required them would be false for every sparse answer (the descriptions say
+    that without `fields` all are there). `company` and each of `tags` is the short object or,
+    with `expand`, the full one: `anyOf`, since either may match a sparse one."""
+
+    target_class = "articles.serializers.ArticleListSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        schema.pop("required", None)
+
+        def ref(serializer) -> dict:
+            return auto_schema.resolve_serializer(serializer, direction).ref
+
+        properties = schema["properties"]
+        properties["company"] = {
+            "anyOf": [ref(CompanyRefSerializer), ref(ExpandedCompanySerializer)],
+            "readOnly": True,
+            "description": "`CompanyRef`; with `expand=company`, `ExpandedCompany`.",
+        }
+        properties["tags"] = {
+            "type": "array",
+            "items": {"anyOf": [ref(TagRefSerializer), ref(ExpandedTagSerializer)]},
+            "readOnly": True,
+            "description": "`TagRef`s; with `expand=tags`, `ExpandedTag`s.",
+        }
+        return schema
+
+
 def results_envelope(name: str, item):
     """The schema of `{"results": [...]}` answers (more-from-company, suggested)."""
     return inline_serializer(name, {"results": item(many=True)})
+
+
+# Made once: the panels' paths and the page show the same components.
+MORE_FROM_COMPANY = results_envelope("MoreFromCompany", ArticleListSerializer)
+SUGGESTED = results_envelope("Suggested", SuggestedArticleSerializer)
+
+
+# The comments path's own component (its 200), which its paginator names: the page's
+# `comments` is that answer, so it has that schema.
+@extend_schema_field({"$ref": "#/components/schemas/PaginatedCommentList"})
+class ThreadPageField(serializers.Field):
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+
+class ArticlePageSerializer(serializers.Serializer):
+    """Everything the article's page shows: each section is what its own path answers."""
+
+    article = ArticleDetailSerializer(
+        read_only=True, help_text="GET /articles/{slug}/, with the page's `fields` and `expand`."
+    )
+    more_from_company = MORE_FROM_COMPANY
+    suggested = SUGGESTED
+    comments = ThreadPageField(
+        help_text=(
+            "The thread's first page, as GET /articles/{slug}/comments/ answers it with the "
+            "page's `comments_page_size` and `comments_ordering` as `page_size` and "
+            "`ordering`: its `next` link is that path's."
+        )
+    )

@@ -2,28 +2,21 @@ from functools import cached_property
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from articles.filters import TAG_FILTER_MAX_ITEMS, TAG_PARAMETERS, ArticleFilter, Ordering
-from articles.models import (
-    Article,
-    Tag,
-    article_detail_rows,
-    article_list_rows,
-    takeaways_of,
-    with_tags,
-)
+from articles.models import Article, Tag, article_detail_rows, article_list_rows
 from articles.previews import (
     PREVIEW_ACTIONS,
     PREVIEW_PARAMETER,
@@ -35,17 +28,28 @@ from articles.previews import (
     preview_link_issue,
     preview_url,
 )
+from articles.representation import (
+    DETAIL,
+    EXPAND_PARAMETER,
+    LIST,
+    SUGGESTED,
+    Shape,
+    fields_parameter,
+    shape_of,
+)
 from articles.selectors import article_more_from_company, article_suggested
 from articles.serializers import (
+    MORE_FROM_COMPANY,
     ArticleDetailSerializer,
     ArticleListSerializer,
+    ArticlePageSerializer,
     SuggestedArticleSerializer,
     TagSerializer,
-    detail_item,
     item_keys,
     list_item,
     suggested_item,
 )
+from articles.serializers import SUGGESTED as SUGGESTED_PANEL
 from botbeat.api import (
     PROBLEM_400,
     PROBLEM_404,
@@ -64,8 +68,10 @@ from botbeat.pagination import Keyset, KeysetCursorPagination, StrictPageNumberP
 from botbeat.params import integer_schema, query_integer
 from botbeat.redirects import SlugRedirectMixin
 from botbeat.renderers import FastJSONRenderer
-from botbeat.roles import sees_unpublished
+from botbeat.roles import moderates, sees_unpublished
 from botbeat.slugs import SLUG_PATTERN, SLUG_SCHEMA
+from comments.pagination import CommentCursorPagination
+from comments.threads import ORDERINGS, thread_first_page
 from companies.models import Company
 
 KEYSETS = {
@@ -122,10 +128,66 @@ LIMIT_PARAMETER = OpenApiParameter(
     integer_schema(default=PANEL_LIMIT_DEFAULT, maximum=PANEL_LIMIT_MAX),
     description="How many articles, at most.",
 )
-
-
-def panel(name: str, item):
-    return inline_serializer(name, {"results": item(many=True)})
+LAST_MODIFIED_PARAMETERS = [
+    OpenApiParameter(
+        "If-Modified-Since",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description=(
+            "A `Last-Modified` from an earlier answer: 304 when the answer has not changed "
+            "since. Ignored when `If-None-Match` is given (RFC 9110), which decides alone."
+        ),
+    ),
+    OpenApiParameter(
+        "Last-Modified",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description=(
+            "When this server first served what the answer shows (an HTTP date, whole "
+            "seconds): it moves whenever the answer may have changed, and never comes "
+            "before the change. Absent during the second that date falls in."
+        ),
+    ),
+]
+# The page's own parameters: its panels' `limit` and its thread's `page_size` and `ordering`,
+# under names of their own.
+THREAD_PAGE_SIZE = CommentCursorPagination.page_size
+THREAD_MAX_PAGE_SIZE = CommentCursorPagination.max_page_size
+PAGE_PARAMETERS = [
+    OpenApiParameter(
+        "more_limit",
+        integer_schema(default=PANEL_LIMIT_DEFAULT, maximum=PANEL_LIMIT_MAX),
+        description="How many articles `more_from_company` lists, at most (its `limit`).",
+    ),
+    OpenApiParameter(
+        "suggested_limit",
+        integer_schema(default=PANEL_LIMIT_DEFAULT, maximum=PANEL_LIMIT_MAX),
+        description="How many articles `suggested` lists, at most (its `limit`).",
+    ),
+    OpenApiParameter(
+        "comments_page_size",
+        integer_schema(default=THREAD_PAGE_SIZE, maximum=THREAD_MAX_PAGE_SIZE),
+        description="Comments on the thread's first page (the comments path's `page_size`).",
+    ),
+    OpenApiParameter(
+        "comments_ordering",
+        {"type": "string", "enum": ORDERINGS, "default": ORDERINGS[0]},
+        description="The thread's order (the comments path's `ordering`).",
+    ),
+]
+SHAPE_PARAMETERS = frozenset({"fields", "expand"})
+PAGE_QUERY_PARAMETERS = frozenset(
+    {"more_limit", "suggested_limit", "comments_page_size", "comments_ordering"}
+)
+# The representation each action shows its articles in.
+REPRESENTATIONS = {
+    "list": LIST,
+    "retrieve": DETAIL,
+    "page": DETAIL,
+    "more_from_company": LIST,
+    "suggested": SUGGESTED,
+}
 
 
 PROBLEM_403_PREVIEW = problem_response(
@@ -161,7 +223,7 @@ class SeesUnpublished(BasePermission):
             "Cursor-paginated. Filters combine (all must hold). Staff also see drafts and "
             "scheduled articles."
         ),
-        parameters=FEED_PARAMETERS,
+        parameters=[*FEED_PARAMETERS, fields_parameter(LIST), EXPAND_PARAMETER],
         responses={200: ArticleListSerializer(many=True), 400: FEED_PROBLEM_400},
     ),
     retrieve=extend_schema(
@@ -171,7 +233,12 @@ class SeesUnpublished(BasePermission):
             "A draft or scheduled article answers 404 to anyone but Editors, unless `preview` "
             "carries its preview link: then whoever holds it sees it, `private, no-store`."
         ),
-        parameters=[PREVIEW_PARAMETER],
+        parameters=[
+            fields_parameter(DETAIL),
+            EXPAND_PARAMETER,
+            PREVIEW_PARAMETER,
+            *LAST_MODIFIED_PARAMETERS,
+        ],
         responses={
             200: ArticleDetailSerializer,
             400: PROBLEM_400,
@@ -193,14 +260,18 @@ class ArticleViewSet(
     pagination_class = KeysetCursorPagination
     multi_valued_params = TAG_PARAMETERS
     filterset = None
+    _shape: Shape | None = None
 
     def get_queryset(self):
         user = self.request.user
         if self.action == "list":
-            # Rows (.values()) from the start, built once: the filters add to them.
-            return article_list_rows().visible_to(user)
+            # Rows (.values()) from the start, built once: the filters add to them. With
+            # `fields`, the articles: list() selects the rows' columns once filtered.
+            return self.shape().base(article_list_rows).visible_to(user)
         if self.action in PREVIEW_ACTIONS:
-            return self.readable(article_detail_rows())
+            # The page finds its article as the detail does, and shows it as the detail would.
+            shape = self.shape()
+            return shape.narrow(self.readable(shape.base(article_detail_rows)))
         if self.action == "preview":
             return Article.objects.visible_to(user).only(
                 "id", "slug", "status", "published_at", "updated_at"
@@ -237,6 +308,13 @@ class ArticleViewSet(
             preview_answer_private(response)
         return response
 
+    def shape(self) -> Shape:
+        """What the request's `fields` and `expand` ask of each article (a 400 for a name the
+        action's representation does not know), read once."""
+        if self._shape is None:
+            self._shape = shape_of(self.request, REPRESENTATIONS[self.action])
+        return self._shape
+
     def get_serializer_class(self):
         if self.action == "retrieve":
             return ArticleDetailSerializer
@@ -252,40 +330,42 @@ class ArticleViewSet(
 
     def allowed_query_params(self) -> set[str]:
         if self.action == "list":
-            return super().allowed_query_params()
+            return super().allowed_query_params() | SHAPE_PARAMETERS
         if self.action in {"more_from_company", "suggested"}:
-            return {"limit"}
-        if self.action in PREVIEW_ACTIONS:
-            return {PREVIEW_QUERY}
+            return {"limit", *SHAPE_PARAMETERS}
+        if self.action == "page":
+            return {*PAGE_QUERY_PARAMETERS, *SHAPE_PARAMETERS, PREVIEW_QUERY}
+        if self.action == "retrieve":
+            return {*SHAPE_PARAMETERS, PREVIEW_QUERY}
         return set()
 
     def get_keyset(self) -> Keyset:
         return KEYSETS[self.filterset.ordering_name if self.filterset else Ordering.NEWEST]
 
     def list(self, request, *args, **kwargs):
+        shape = self.shape()
         tag_answer(FEED_KEY)  # which articles it lists changes with any publication
-        articles = self.filter_queryset(self.get_queryset())
+        articles = shape.narrow(self.filter_queryset(self.get_queryset()))
         if any(a.contains_aggregate for a in articles.query.annotations.values()):
             # The filters run on rows (.values()), where an aggregate groups by the columns.
             raise ImproperlyConfigured("A feed filter annotated an aggregate: use a subquery.")
-        rows = with_tags(self.paginate_queryset(articles))
+        rows = shape.complete(self.paginate_queryset(articles))
         if not rows and self.filterset is not None and self.filterset.refuse_unknown_company():
             raise ValidationError(form_errors(self.filterset.form))
         for row in rows:
-            tag_answer(*item_keys(row))
+            tag_answer(*shape.keys_of(row))
         paginator = self.paginator
         return respond(
             request,
             [rows, paginator.has_next, paginator.has_previous],
-            lambda: self.get_paginated_response([list_item(row) for row in rows]),
+            lambda: self.get_paginated_response([shape.write(row) for row in rows]),
         )
 
     def retrieve(self, request, *args, **kwargs):
-        row = self.get_object()
-        row["takeaways"] = takeaways_of(row)
-        row = with_tags([row])[0]
-        tag_answer(*item_keys(row))
-        return respond(request, row, lambda: Response(detail_item(row)))
+        shape = self.shape()
+        row = shape.complete([self.get_object()])[0]
+        tag_answer(*shape.keys_of(row))
+        return respond(request, row, lambda: Response(shape.write(row)), dated=True)
 
     @extend_schema(
         operation_id="articles_preview",
@@ -325,10 +405,23 @@ class ArticleViewSet(
             ).data
         )
 
-    def panel_limit(self) -> int:
+    def panel_limit(self, name: str = "limit") -> int:
         return query_integer(
-            self.request, "limit", default=PANEL_LIMIT_DEFAULT, maximum=PANEL_LIMIT_MAX
+            self.request, name, default=PANEL_LIMIT_DEFAULT, maximum=PANEL_LIMIT_MAX
         )
+
+    def panel_rows(self, select, article, limit: int, shape: Shape) -> "list[dict]":
+        """A panel's rows (`select`: its selector) with what `shape` shows: only its columns,
+        and its tags only when it shows a tag."""
+        if shape.default:
+            return select(article=article, limit=limit)
+        rows = select(
+            article=article,
+            limit=limit,
+            rows=shape.narrow(Article.objects.newest_first()),
+            tags=shape.reads_tags,
+        )
+        return shape.complete(rows, tags_read=True)
 
     @extend_schema(
         operation_id="articles_more_from_company",
@@ -336,23 +429,20 @@ class ArticleViewSet(
         description=(
             "The same company's other published articles, newest first; never the article itself."
         ),
-        parameters=[LIMIT_PARAMETER],
-        responses={
-            200: panel("MoreFromCompany", ArticleListSerializer),
-            400: PROBLEM_400,
-            404: PROBLEM_404,
-        },
+        parameters=[LIMIT_PARAMETER, fields_parameter(LIST), EXPAND_PARAMETER],
+        responses={200: MORE_FROM_COMPANY, 400: PROBLEM_400, 404: PROBLEM_404},
     )
     @action(detail=True, url_path="more-from-company", pagination_class=None)
     def more_from_company(self, request, slug=None):
         limit = self.panel_limit()
+        shape = self.shape()
         article = self.get_object()
         tag_answer(FEED_KEY, article_key(article.pk))
-        rows = article_more_from_company(article=article, limit=limit)
+        rows = self.panel_rows(article_more_from_company, article, limit, shape)
         for row in rows:
-            tag_answer(*item_keys(row))
+            tag_answer(*shape.keys_of(row))
         return respond(
-            request, rows, lambda: Response({"results": [list_item(row) for row in rows]})
+            request, rows, lambda: Response({"results": [shape.write(row) for row in rows]})
         )
 
     @extend_schema(
@@ -365,24 +455,109 @@ class ArticleViewSet(
             "recent articles of other companies fill the list (the same category first). "
             "Deterministic; never empty while another company has a published article."
         ),
-        parameters=[LIMIT_PARAMETER],
-        responses={
-            200: panel("Suggested", SuggestedArticleSerializer),
-            400: PROBLEM_400,
-            404: PROBLEM_404,
-        },
+        parameters=[LIMIT_PARAMETER, fields_parameter(SUGGESTED), EXPAND_PARAMETER],
+        responses={200: SUGGESTED_PANEL, 400: PROBLEM_400, 404: PROBLEM_404},
     )
     @action(detail=True, pagination_class=None)
     def suggested(self, request, slug=None):
         limit = self.panel_limit()
+        shape = self.shape()
         article = self.get_object()
         tag_answer(FEED_KEY, article_key(article.pk))
-        rows = article_suggested(article=article, limit=limit)
+        rows = self.panel_rows(article_suggested, article, limit, shape)
         for row in rows:
-            tag_answer(*item_keys(row))
+            tag_answer(*shape.keys_of(row))
         return respond(
-            request, rows, lambda: Response({"results": [suggested_item(row) for row in rows]})
+            request, rows, lambda: Response({"results": [shape.write(row) for row in rows]})
         )
+
+    @extend_schema(
+        operation_id="articles_page",
+        summary="Everything the article's page shows, in one answer",
+        description=(
+            "`article` is GET /articles/{slug}/ (with `fields` and `expand`, which apply to it "
+            "alone), `more_from_company` and `suggested` are their paths' answers (with "
+            "`more_limit` and `suggested_limit` as their `limit`), and `comments` is the "
+            "thread's first page as GET /articles/{slug}/comments/ answers it (with "
+            "`comments_page_size` and `comments_ordering` as its `page_size` and `ordering`; "
+            "its `next` link continues on that path). One ETag for the whole, in fewer "
+            "queries than the four requests. A draft or scheduled article answers 404 to "
+            "anyone but Editors, unless `preview` carries its preview link (as on the detail)."
+        ),
+        parameters=[
+            fields_parameter(DETAIL),
+            EXPAND_PARAMETER,
+            *PAGE_PARAMETERS,
+            PREVIEW_PARAMETER,
+            *LAST_MODIFIED_PARAMETERS,
+        ],
+        responses={
+            200: ArticlePageSerializer,
+            400: PROBLEM_400,
+            403: PROBLEM_403_PREVIEW,
+            404: PROBLEM_404,
+        },
+    )
+    @action(detail=True, pagination_class=None)
+    def page(self, request, slug=None):
+        shape = self.shape()
+        more_limit = self.panel_limit("more_limit")
+        suggested_limit = self.panel_limit("suggested_limit")
+        page_size, ordering = self.thread_parameters()
+        row = shape.complete([self.get_object()])[0]
+        # What the panels' selectors read of the article; the detail's row has it.
+        article = Article.from_db(
+            self.get_queryset().db,
+            ["id", "company_id", "category"],
+            [row["id"], row["company_id"], row["category"]],
+        )
+        more = article_more_from_company(article=article, limit=more_limit)
+        suggested = article_suggested(article=article, limit=suggested_limit)
+        thread = thread_first_page(
+            request,
+            article_id=row["id"],
+            slug=row["slug"],
+            page_size=page_size,
+            ordering=ordering,
+            show_withheld=moderates(request.user),
+        )
+        # The four answers' keys: the thread's are its article's, the panels' the feed's.
+        tag_answer(*shape.keys_of(row), FEED_KEY)
+        for item in [*more, *suggested]:
+            tag_answer(*item_keys(item))
+        return respond(
+            request,
+            [row, more, suggested, thread.inputs()],
+            lambda: Response(
+                {
+                    "article": shape.write(row),
+                    "more_from_company": {"results": [list_item(item) for item in more]},
+                    "suggested": {"results": [suggested_item(item) for item in suggested]},
+                    "comments": thread.body(),
+                }
+            ),
+            dated=True,
+        )
+
+    def thread_parameters(self) -> tuple[str | None, str | None]:
+        """`comments_page_size` and `comments_ordering`, as given (None when absent), checked
+        as the comments path checks its `page_size` and `ordering`, each 400 naming its
+        parameter."""
+        params = self.request.query_params
+        page_size, ordering = params.get("comments_page_size"), params.get("comments_ordering")
+        if page_size is not None:
+            query_integer(
+                self.request,
+                "comments_page_size",
+                default=THREAD_PAGE_SIZE,
+                maximum=THREAD_MAX_PAGE_SIZE,
+            )
+        if ordering is not None and ordering not in ORDERINGS:
+            message = f"Select a valid choice. {ordering} is not one of the available choices."
+            raise ValidationError(
+                {"comments_ordering": [ErrorDetail(message, code="invalid_choice")]}
+            )
+        return page_size, ordering
 
 
 @extend_schema_view(

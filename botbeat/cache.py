@@ -51,9 +51,10 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
-from django.utils.http import parse_etags
+from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
 from articles.models import Article
+from botbeat import conditional
 from botbeat.roles import sees_more_than_public
 
 logger = logging.getLogger(__name__)
@@ -405,6 +406,13 @@ def etag_matches(etag: str | None, if_none_match: str | None) -> bool:
     return strip(etag) in {strip(tag) for tag in etags}
 
 
+def not_modified_since(modified: int | None, request) -> bool:
+    """If-Modified-Since's test (RFC 9110 13.1.3), for a request without If-None-Match: the
+    answer dated `modified` (epoch seconds) is no later than the client's date."""
+    since = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE") or "")
+    return modified is not None and since is not None and modified <= since
+
+
 def surrogate_headers(keys: Collection[str]) -> dict[str, str]:
     ordered = sorted(keys)
     return {"Surrogate-Key": " ".join(ordered), "Cache-Tag": ",".join(ordered)}
@@ -484,8 +492,11 @@ class ResponseCacheMiddleware:
             )
         if response.status_code == 200 and "Surrogate-Key" in response:
             headers = {header: response[header] for header in STORED_HEADERS if header in response}
+            # When its content was first seen (botbeat.conditional): replays date it from that.
+            since = getattr(response, "modified_since", None)
+            entry = (generation, response.content, headers, since)
             try:
-                store_.store(name, (generation, response.content, headers), keys, sequence or 0)
+                store_.store(name, entry, keys, sequence or 0)
             except Exception:
                 logger.warning("response cache: cannot store", exc_info=True)
         return response
@@ -504,15 +515,29 @@ class ResponseCacheMiddleware:
 
     @staticmethod
     def replay(request, entry, until_publish: float) -> HttpResponse:
-        _generation, content, stored = entry
+        _generation, content, stored, *dated = entry  # entries stored before dates: 3 items
+        since = dated[0] if dated else None
         headers = {**stored}
         if "Cache-Control" in headers:
             headers["Cache-Control"] = bounded_cache_control(
                 headers["Cache-Control"], until_publish
             )
-        if etag_matches(headers.get("ETag"), request.META.get("HTTP_IF_NONE_MATCH")):
+        modified = None if since is None else conditional.last_modified(since, conditional.clock())
+        if modified is not None:
+            headers["Last-Modified"] = http_date(modified)
+        if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
+        if etag_matches(headers.get("ETag"), if_none_match) or (
+            not if_none_match and not_modified_since(modified, request)
+        ):
             response: HttpResponse = HttpResponseNotModified()
-            for name in ("ETag", "Cache-Control", "Vary", "Surrogate-Key", "Cache-Tag"):
+            for name in (
+                "ETag",
+                "Last-Modified",
+                "Cache-Control",
+                "Vary",
+                "Surrogate-Key",
+                "Cache-Tag",
+            ):
                 if name in headers:
                     response[name] = headers[name]
             return response

@@ -201,7 +201,15 @@ def document_conditional_get(operation: dict) -> None:
                 },
             }
         )
-    operation["responses"]["304"] = {
+    not_modified = {
         "description": "Not Modified: the If-None-Match ETag still matches; no body.",
         "headers": {"ETag": {"schema": {"type": "string"}}},
     }
+    dated = (ok or {}).get("headers", {}).get("Last-Modified")
+    if dated is not None:  # the operation dates its answers (botbeat.conditional)
+        not_modified["description"] = (
+            "Not Modified: the If-None-Match ETag still matches or, without If-None-Match, "
+            "the answer is no later than If-Modified-Since; no body."
+        )
+        not_modified["headers"]["Last-Modified"] = dated
+    operation["responses"]["304"] = not_modified

@@ -9,6 +9,7 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from corsheaders.defaults import default_headers
@@ -58,6 +59,31 @@ def env_rate(name: str, default: str) -> str:
             f"{name}={raw!r} is not a rate: use <count>/<second|minute|hour|day>, e.g. 10/minute."
         )
     return f"{int(count)}/{period}"
+
+
+def env_url_template(name: str, default: str) -> str:
+    """An absolute http(s) URL with `{slug}` where the slug goes, e.g.
+    `https://botbeat.example/articles/{slug}/`; no other braces, so that a mistyped
+    placeholder (`{id}`) fails here rather than in every link."""
+    raw = os.environ.get(name) or default
+    filled = raw.replace("{slug}", "a-slug")
+    try:
+        parts = urlsplit(filled)
+        absolute = parts.scheme in {"http", "https"} and bool(parts.hostname)
+    except ValueError:  # an unclosed IPv6 bracket
+        absolute = False
+    if (
+        not absolute
+        or "{slug}" not in raw
+        or "{" in filled
+        or "}" in filled
+        or any(character.isspace() for character in raw)
+    ):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a URL template: use an absolute http(s) URL with {{slug}}, "
+            "e.g. https://botbeat.example/articles/{slug}/."
+        )
+    return raw
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -266,6 +292,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024
 # Anonymous public GETs may be cached this long by browsers (max-age) and by a CDN (s-maxage).
 API_CACHE_MAX_AGE = env_int("API_CACHE_MAX_AGE", 30)
 API_CACHE_S_MAXAGE = env_int("API_CACHE_S_MAXAGE", 60)
+
+# Where the website shows an article: every article representation's `url` is this with its
+# slug in place of `{slug}` (articles.representation.article_url).
+ARTICLE_URL_TEMPLATE_DEFAULT = "https://botbeat.example/articles/{slug}/"
+ARTICLE_URL_TEMPLATE = env_url_template("ARTICLE_URL_TEMPLATE", ARTICLE_URL_TEMPLATE_DEFAULT)
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -30,20 +30,18 @@ from botbeat.auth_schema import (
 )
 from botbeat.cache import article_key, tag_answer
 from botbeat.conditional import RespondMixin, respond
-from botbeat.pagination import Keyset
 from botbeat.redirects import SlugRedirectMixin
 from botbeat.renderers import FastJSONRenderer
 from botbeat.roles import moderates
 from botbeat.slugs import SLUG_SCHEMA
 from botbeat.throttles import CommentEditRateThrottle, CommentPostRateThrottle
 from comments.filters import CommentFilter, CommentOrdering
-from comments.models import MAX_DEPTH, Comment, comment_thread_rows
-from comments.pagination import KEYSETS, CommentCursorPagination
+from comments.models import MAX_DEPTH, Comment
+from comments.pagination import CommentCursorPagination
 from comments.serializers import (
     CommentCreateSerializer,
     CommentSerializer,
     CommentUpdateSerializer,
-    thread_item,
 )
 from comments.services import (
     comment_create,
@@ -52,6 +50,7 @@ from comments.services import (
     comment_hide,
     comment_restore,
 )
+from comments.threads import ThreadPage, thread_comments
 
 THREAD_DESCRIPTION = (
     "One flat list in thread order: each comment is followed by its replies (depth-first), so a "
@@ -187,25 +186,19 @@ class ArticleCommentsView(
             return Comment.objects.none()
         article = self.get_article(Article.objects.visible_to(self.request.user))
         tag_answer(article_key(article.pk))  # every comment write purges its article's key
-        return comment_thread_rows().filter(article=article).visible_to(self.request.user)
-
-    def get_keyset(self) -> Keyset:
-        return KEYSETS[self.filterset.ordering_name if self.filterset else CommentOrdering.OLDEST]
+        return thread_comments(article_id=article.pk, user=self.request.user)
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), **thread_context(self.request)}
 
     def list(self, request, *args, **kwargs):
-        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        shows = thread_context(request)["show_withheld"]
-        paginator = self.paginator
-        return respond(
+        page = ThreadPage(
+            self.filter_queryset(self.get_queryset()),
             request,
-            [rows, shows, paginator.has_next, paginator.has_previous],
-            lambda: self.get_paginated_response(
-                [thread_item(row, show_withheld=shows) for row in rows]
-            ),
+            ordering=self.filterset.ordering_name if self.filterset else CommentOrdering.OLDEST,
+            show_withheld=thread_context(request)["show_withheld"],
         )
+        return respond(request, page.inputs(), lambda: Response(page.body()))
 
     def create(self, request, *args, **kwargs):
         article = self.get_article(Article.objects.published())

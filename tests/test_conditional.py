@@ -36,6 +36,10 @@ def urls(article) -> list[str]:
         f"{base}more-from-company/",
         f"{base}suggested/",
         f"{base}comments/",
+        f"{base}page/",
+        f"{base}page/?fields=slug,company.name,tags&expand=tags",
+        f"{base}?expand=company",
+        "/api/v1/articles/?fields=title",
     ]
 
 
@@ -45,9 +49,11 @@ def refuse_rendering(monkeypatch):
 
     for name in ("list_item", "detail_item", "suggested_item"):
         monkeypatch.setattr(article_serializers, name, refuse)
+    for name in ("list_item", "suggested_item"):  # the page's panels
         monkeypatch.setattr(f"articles.views.{name}", refuse)
+    monkeypatch.setattr("articles.representation.Shape.write", refuse)
     monkeypatch.setattr(comment_serializers, "thread_item", refuse)
-    monkeypatch.setattr("comments.views.thread_item", refuse)
+    monkeypatch.setattr("comments.threads.thread_item", refuse)
 
 
 def keys_of(client, url, **headers) -> tuple[int, set[str]]:

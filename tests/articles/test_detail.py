@@ -36,6 +36,7 @@ def test_detail_body_is_the_contract(api):
     assert response.status_code == 200
     assert response.json() == {
         "slug": "openai-alignment",
+        "url": "https://botbeat.example/articles/openai-alignment/",
         "title": "OpenAI Researchers Advance AI Alignment",
         "category": {"value": "research", "label": "Research"},
         "company": {

@@ -51,6 +51,7 @@ def test_feed_item_shape(api):
 
     assert item == {
         "slug": article.slug,
+        "url": f"https://botbeat.example/articles/{article.slug}/",
         "title": article.title,
         "category": {"value": "product_launch", "label": "Product Launch"},
         "company": {"slug": "intel", "name": "Intel", "logo_url": None},

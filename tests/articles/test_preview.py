@@ -211,6 +211,43 @@ def test_the_link_answers_no_conditional_request_and_is_remembered_nowhere(api, 
     assert len(RENDERED._etags) == remembered  # no ETag of it in the conditional memory
 
 
+def page_of(article) -> str:
+    return f"{FEED}{article.slug}/page/"
+
+
+def test_the_link_shows_the_drafts_page_as_an_editor_sees_it(api, editor_api, draft):
+    token = link_for(editor_api, draft)["token"]
+
+    response = api.get(page_of(draft), {"preview": token, "more_limit": 5})
+
+    assert response.status_code == 200, response.content
+    assert response.json() == editor_api.get(page_of(draft), {"more_limit": 5}).json()
+    assert response.json()["article"]["status"] == "draft"
+    assert_private(response)
+    assert api.get(page_of(draft)).status_code == 404
+
+
+def test_the_link_composes_with_fields_on_the_detail_and_the_page(api, editor_api, draft):
+    token = link_for(editor_api, draft)["token"]
+
+    shown = api.get(detail(draft), {"preview": token, "fields": "slug,company.slug"})
+    page = api.get(page_of(draft), {"preview": token, "fields": "title"})
+
+    assert shown.json() == {"slug": "secret-draft", "company": {"slug": "stealth"}}
+    assert page.json()["article"] == {"title": "A draft nobody may see"}
+    assert_private(shown)
+    assert_private(page)
+
+
+def test_the_page_refuses_what_the_detail_refuses(api, editor_api, draft):
+    other = ArticleFactory(slug="another-draft", status=Status.DRAFT)
+    token = link_for(editor_api, draft)["token"]
+
+    assert_refused(api.get(page_of(other), {"preview": token}), 403, "preview_invalid")
+    Article.objects.filter(pk=draft.pk).update(updated_at=timezone.now() + dt.timedelta(seconds=1))
+    assert_refused(api.get(page_of(draft), {"preview": token}), 403, "preview_expired")
+
+
 # Refusals
 
 
@@ -347,7 +384,7 @@ def test_the_preview_parameter_is_strict(api, editor_api, draft):
 @pytest.mark.parametrize(
     "path", [FEED, f"{FEED}{{slug}}/more-from-company/", f"{FEED}{{slug}}/suggested/"]
 )
-def test_only_the_detail_takes_a_preview_token(api, editor_api, draft, path):
+def test_only_the_detail_and_the_page_take_a_preview_token(api, editor_api, draft, path):
     token = link_for(editor_api, draft)["token"]
 
     response = api.get(path.format(slug=draft.slug), {"preview": token})

@@ -142,6 +142,39 @@ def withheld_parent_keeps_its_place_without_content(role, response, world):
     return [] if body["body"] is None and body["author"] is None else [f"{role} sees {body}"]
 
 
+class Section:
+    """One section of the page, as a response its own path's check reads."""
+
+    def __init__(self, body):
+        self.body = body
+
+    def json(self):
+        return self.body
+
+
+def page_is_public_unless_editor_or_moderator(role, response, world):
+    """The page's sections, each held to its own path's checks."""
+    body = response.json()
+    problems = counts_what_the_public_sees(role, Section(body["article"]), world)
+    problems += thread_is_public_unless_moderator(role, Section(body["comments"]), world)
+    for panel in ("more_from_company", "suggested"):
+        got = {item["slug"] for item in body[panel]["results"]}
+        if got & {DRAFT_SLUG, SCHEDULED_SLUG}:
+            problems.append(f"{role} sees unpublished articles in {panel}: {got}")
+    return problems
+
+
+def expanded_counts_are_the_publics(role, response, world):
+    body = response.json()
+    items = body.get("results", [body])
+    wrong = [
+        item["company"]
+        for item in items
+        if item["company"]["slug"] == "openai" and item["company"]["article_count"] != 4
+    ]
+    return [f"{role}: expanded company counts {wrong}"] if wrong else []
+
+
 def counts_what_the_public_sees(role, response, world):
     return [] if response.json()["comment_count"] == 4 else [f"comment_count {response.json()}"]
 
@@ -217,6 +250,10 @@ TABLE: dict[str, list[Probe]] = {
               everyone(301)),
         Probe("an old slug of a company with only a draft",
               f"/api/v1/articles/?company={OLD_HIDDEN_COMPANY_SLUG}", editors(400, 301)),
+        Probe("expanded, every count", "/api/v1/articles/?expand=company,tags&page_size=100",
+              everyone(200), check=expanded_counts_are_the_publics),
+        Probe("sparse", "/api/v1/articles/?fields=slug,company.slug,tags.slug&page_size=100",
+              everyone(200), check=feed_is_public_unless_editor),
     ],
     "GET /api/v1/articles/{slug}/": [
         Probe("a published article", f"/api/v1/articles/{SEED_SLUG}/", everyone(200),
@@ -232,6 +269,28 @@ TABLE: dict[str, list[Probe]] = {
               f"/api/v1/articles/{DRAFT_SLUG}/?preview=forged:token:x", everyone(403)),
         Probe("a published article with a forged preview token",
               f"/api/v1/articles/{SEED_SLUG}/?preview=forged:token:x", everyone(403)),
+        Probe("a published article, expanded",
+              f"/api/v1/articles/{SEED_SLUG}/?expand=company,tags", everyone(200),
+              check=expanded_counts_are_the_publics),
+        Probe("a draft, expanded", f"/api/v1/articles/{DRAFT_SLUG}/?expand=company,tags",
+              editors()),
+        Probe("a draft, one key", f"/api/v1/articles/{DRAFT_SLUG}/?fields=company.slug",
+              editors()),
+    ],
+    "GET /api/v1/articles/{slug}/page/": [
+        Probe("a published article's page", f"/api/v1/articles/{SEED_SLUG}/page/",
+              everyone(200), check=page_is_public_unless_editor_or_moderator),
+        Probe("its thread newest first, its panels long",
+              f"/api/v1/articles/{SEED_SLUG}/page/?comments_ordering=newest&suggested_limit=20"
+              "&more_limit=20&expand=company,tags", everyone(200),
+              check=page_is_public_unless_editor_or_moderator),
+        Probe("a draft's page", f"/api/v1/articles/{DRAFT_SLUG}/page/", editors()),
+        Probe("a draft's page, expanded",
+              f"/api/v1/articles/{DRAFT_SLUG}/page/?expand=company,tags", editors()),
+        Probe("a scheduled article's page", f"/api/v1/articles/{SCHEDULED_SLUG}/page/",
+              editors()),
+        Probe("a draft's page with a forged preview token",
+              f"/api/v1/articles/{DRAFT_SLUG}/page/?preview=forged:token:x", everyone(403)),
     ],
     # Editors only; the others are refused before the article is looked up.
     "POST /api/v1/articles/{slug}/preview/": [
@@ -278,6 +337,9 @@ TABLE: dict[str, list[Probe]] = {
     "GET /api/v1/articles/{slug}/more-from-company/": [
         Probe("of a published article", f"/api/v1/articles/{SEED_SLUG}/more-from-company/",
               everyone(200)),
+        Probe("of a published article, expanded",
+              f"/api/v1/articles/{SEED_SLUG}/more-from-company/?limit=20&expand=company,tags",
+              everyone(200), check=expanded_counts_are_the_publics),
         Probe("of a draft", f"/api/v1/articles/{DRAFT_SLUG}/more-from-company/", editors()),
         Probe("of a scheduled article", f"/api/v1/articles/{SCHEDULED_SLUG}/more-from-company/",
               editors()),
@@ -288,6 +350,9 @@ TABLE: dict[str, list[Probe]] = {
     ],
     "GET /api/v1/articles/{slug}/suggested/": [
         Probe("for a published article", f"/api/v1/articles/{SEED_SLUG}/suggested/?limit=20",
+              everyone(200)),
+        Probe("for a published article, sparse",
+              f"/api/v1/articles/{SEED_SLUG}/suggested/?limit=20&fields=slug,reason&expand=tags",
               everyone(200)),
         Probe("for a draft", f"/api/v1/articles/{DRAFT_SLUG}/suggested/", editors()),
         Probe("for a scheduled article", f"/api/v1/articles/{SCHEDULED_SLUG}/suggested/",

@@ -91,6 +91,9 @@ PASSWORD_RULES = {
     )
 }
 TEXT_RULES = {("blank",), ("control_characters",)}
+# The expanded company's and tags' keys (`company.article_count`) are in `fields`' enum, and
+# are unknown without `expand=company` (`expand=tags`): a rule between two parameters.
+NEEDS_EXPAND = {("fields", "unknown_field")}
 RULES = {
     "GET /api/v1/articles/": {
         ("company", "invalid_choice"),  # no visible company has this slug
@@ -99,7 +102,12 @@ RULES = {
         ("exclude_tag", "invalid_choice"),
         ("cursor", "invalid_cursor"),  # opaque: the pattern cannot say what decodes
         ("ordering", "needs_q"),  # `relevance` orders search results only
+        *NEEDS_EXPAND,
     },
+    "GET /api/v1/articles/{slug}/": NEEDS_EXPAND,
+    "GET /api/v1/articles/{slug}/more-from-company/": NEEDS_EXPAND,
+    "GET /api/v1/articles/{slug}/suggested/": NEEDS_EXPAND,
+    "GET /api/v1/articles/{slug}/page/": NEEDS_EXPAND,
     "GET /api/v1/articles/{slug}/comments/": {("cursor", "invalid_cursor")},
     "POST /api/v1/auth/register/": {
         ("username", "unique"),

@@ -121,13 +121,21 @@ def assert_names(response, name: str, what: str) -> None:
 
 def test_the_rule_covers_every_integer_and_date_parameter():
     # The parameters the contract names, each found by its type in the schema.
-    assert {name for _, _, name, _ in INTEGER_PARAMETERS} >= {"page_size", "page", "limit"}
+    assert {name for _, _, name, _ in INTEGER_PARAMETERS} >= {
+        "page_size",
+        "page",
+        "limit",
+        "more_limit",
+        "suggested_limit",
+        "comments_page_size",
+    }
     assert {name for _, _, name, _ in DATE_PARAMETERS} >= {"published_after", "published_before"}
     assert {path for path, *_ in INTEGER_PARAMETERS} >= {
         "/api/v1/articles/",
         "/api/v1/articles/{slug}/comments/",
         "/api/v1/articles/{slug}/more-from-company/",
         "/api/v1/articles/{slug}/suggested/",
+        "/api/v1/articles/{slug}/page/",
         "/api/v1/companies/",
         "/api/v1/tags/",
     }
