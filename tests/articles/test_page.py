@@ -337,6 +337,7 @@ def test_the_schema_names_its_sections_and_parameters():
         "suggested_limit",
         "comments_page_size",
         "comments_ordering",
+        "preview",  # as on the detail: tests/articles/test_preview.py
     }
     assert parameters["more_limit"]["schema"] == {
         "type": "integer",

@@ -24,18 +24,24 @@ def is_date(schema: dict) -> bool:
     return any(s.get("format") in {"date", "date-time"} for s in schema.get("oneOf", [schema]))
 
 
-PARAMETERS = [
-    (path, method, parameter["name"], parameter["schema"])
+QUERY_PARAMETERS = [
+    (path, method, parameter)
     for path, item in SCHEMA["paths"].items()
     for method, operation in item.items()
     if method == "get"
     for parameter in operation.get("parameters", [])
     if parameter["in"] == "query"
 ]
+PARAMETERS = [(path, method, p["name"], p["schema"]) for path, method, p in QUERY_PARAMETERS]
 INTEGER_PARAMETERS = [p for p in PARAMETERS if p[3].get("type") == "integer"]
 DATE_PARAMETERS = [p for p in PARAMETERS if is_date(p[3])]
 # The repeatable parameters (`tag`, `tag_any`, `exclude_tag`): slugs of what the caller may see.
-REPEATABLE_PARAMETERS = [p for p in PARAMETERS if p[3].get("type") == "array"]
+# The comma-separated lists (`fields`, `expand`: explode false) are tests/articles/test_fields.py's.
+REPEATABLE_PARAMETERS = [
+    (path, method, p["name"], p["schema"])
+    for path, method, p in QUERY_PARAMETERS
+    if p["schema"].get("type") == "array" and p.get("explode", True)
+]
 
 # Each is a spelling of a number some parser takes (Python's int(), a locale's, C's strtol)
 # and the contract does not. Sent percent-encoded: `%205` is " 5".
