@@ -128,9 +128,11 @@ class ArticleAdminForm(forms.ModelForm):
         ]
 
 
-class TakeawayInlineForm(forms.ModelForm):
-    # Not the model's `position`: positions are unique per article, and editors reorder by
-    # typing numbers, so two rows may share one until TakeawayFormSet.save renumbers them.
+class OrderedInlineForm(forms.ModelForm):
+    """A row of an inline that editors order by typing numbers (`order`), not the model's
+    `position`: positions are unique per article, so two rows may share a number until the
+    formset's save renumbers them 0, 1, 2..."""
+
     order = forms.IntegerField(
         required=False,
         min_value=0,
@@ -139,15 +141,17 @@ class TakeawayInlineForm(forms.ModelForm):
         help_text="Blank: after the others.",
     )
 
-    class Meta:
-        model = Takeaway
-        fields = ["text"]
-        widgets = {"text": forms.Textarea(attrs={"rows": 2, "cols": 90})}
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
             self.initial["order"] = self.instance.position
+
+
+class TakeawayInlineForm(OrderedInlineForm):
+    class Meta:
+        model = Takeaway
+        fields = ["text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 2, "cols": 90})}
 
 
 class TakeawayFormSet(BaseInlineFormSet):
@@ -190,25 +194,11 @@ class TakeawayInline(admin.TabularInline):
         return 3 if obj is None else 1
 
 
-class ArticleTagInlineForm(forms.ModelForm):
-    # As the takeaways': editors order the tags by typing numbers, and ArticleTagFormSet.save
-    # renumbers them 0, 1, 2... through article_tags_set.
-    order = forms.IntegerField(
-        required=False,
-        min_value=0,
-        max_value=999,
-        widget=forms.NumberInput(attrs={"class": "newsroom-order"}),
-        help_text="Blank: after the others.",
-    )
-
+class ArticleTagInlineForm(OrderedInlineForm):
+    # ArticleTagFormSet.save renumbers the tags through article_tags_set.
     class Meta:
         model = ArticleTag
         fields = ["tag"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk is not None:
-            self.initial["order"] = self.instance.position
 
     def validate_constraints(self):
         # Not against the links saved (article_tag_unique): the rows replace them all, so a

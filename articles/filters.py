@@ -231,35 +231,21 @@ class CompanyFilter(django_filters.CharFilter):
         return qs.filter(company_id=Subquery(Company.objects.filter(slug=value).values("pk")[:1]))
 
 
+def tag_filter(kind, what: str):
+    """`kind` over the slugs of the tags the caller may see; its help says `what` it keeps."""
+    return kind(
+        field_name="tags",
+        to_field_name="slug",
+        queryset=lambda request: Tag.objects.visible_to(request.user),
+        help_text=f"A tag's slug; repeat it (up to {TAG_FILTER_MAX_ITEMS} times): {what}.",
+    )
+
+
 class ArticleFilter(django_filters.FilterSet):
     company = CompanyFilter(help_text="A company's slug.")
-    tag = AllTagsFilter(
-        field_name="tags",
-        to_field_name="slug",
-        queryset=lambda request: Tag.objects.visible_to(request.user),
-        help_text=(
-            f"A tag's slug; repeat it (up to {TAG_FILTER_MAX_ITEMS} times) to require several "
-            "tags (all must match)."
-        ),
-    )
-    tag_any = AnyTagFilter(
-        field_name="tags",
-        to_field_name="slug",
-        queryset=lambda request: Tag.objects.visible_to(request.user),
-        help_text=(
-            f"A tag's slug; repeat it (up to {TAG_FILTER_MAX_ITEMS} times): articles with at "
-            "least one of these tags."
-        ),
-    )
-    exclude_tag = ExcludeTagFilter(
-        field_name="tags",
-        to_field_name="slug",
-        queryset=lambda request: Tag.objects.visible_to(request.user),
-        help_text=(
-            f"A tag's slug; repeat it (up to {TAG_FILTER_MAX_ITEMS} times): articles with none "
-            "of these tags."
-        ),
-    )
+    tag = tag_filter(AllTagsFilter, "articles with all of these tags (all must match)")
+    tag_any = tag_filter(AnyTagFilter, "articles with at least one of these tags")
+    exclude_tag = tag_filter(ExcludeTagFilter, "articles with none of these tags")
     category = django_filters.ChoiceFilter(choices=Category.choices)
     published_after = DateOrDateTimeFilter(
         field_name="published_at",
