@@ -98,7 +98,8 @@ def test_the_page_s_tags_are_still_one_query_from_the_order_index(api, tags):
             cursor.execute(f"EXPLAIN {links}")
             plan = "\n".join(row[0] for row in cursor.fetchall())
             cursor.execute("SET enable_seqscan = on")
-        assert "Index Only Scan using article_tag_in_order" in plan
+        # Index-only once the table is vacuumed; in a test's transaction, a bitmap over it.
+        assert "on article_tag_in_order" in plan or "using article_tag_in_order" in plan, plan
 
 
 # article_tags_set
