@@ -41,6 +41,7 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from botbeat.paths import is_everyones
 from botbeat.services import ServiceError
 
 logger = logging.getLogger(__name__)
@@ -207,7 +208,10 @@ PROBE_PATHS = {"/healthz", "/readyz"}
 
 
 def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/") or request.path in PROBE_PATHS
+    """Whether the request's errors are problem documents: the API's, the probes', and the
+    feeds' and sitemaps' (botbeat.paths), whose clients are programs too."""
+    path = request.path
+    return path.startswith("/api/") or path in PROBE_PATHS or is_everyones(path)
 
 
 def problem_response(

@@ -1,0 +1,310 @@
+"""RSS 2.0, Atom and JSON Feed 1.1 of the newest published articles (API.md, "Feeds and
+sitemaps"): all of them, or one company's, one tag's or one category's.
+
+Built on django.contrib.syndication: one `ArticleFeed` view per format, which differ only in
+their generator (`feed_type`): Django's RSS 2.0 and Atom, each with the item's content added,
+and `JSONFeed` (https://jsonfeed.org/version/1.1) beside them. An item is the article's title,
+its `url` (the website's page, as in the API), the excerpt as its summary, the summary as its
+content, the company as its author, the tags as its categories (in the editors' order), and its
+`published_at` and `updated_at`. Its id is the article's own (`tag:` URI), not its URL: a renamed
+slug moves the page, and a reader must not take the article for a new one.
+
+Visibility is the public's, whoever asks: drafts and scheduled articles never. A company or a
+tag that no published article carries is a 404, as an unknown one or an unknown category is;
+an old slug of a company or a tag answers 301 to the feed at its slug now, as the API's
+addresses do (botbeat.redirects). A known category with no article is an empty feed.
+
+Cheap: two queries whatever the feed (the newest FEED_LENGTH rows through the partial indexes on
+`published_at`, then their tags: with_tags), no instance built. The answer goes through
+botbeat.conditional.respond (its ETag, a 304 decided before rendering, a Last-Modified that
+moves with every change) and names what it shows (tag_answer: `feed` and each item's article,
+company and tags), so that the response cache and the edge store it and a write purges it like
+any public answer of the API (botbeat/cache.py, botbeat/paths.py).
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import orjson
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.syndication.views import Feed
+from django.http import HttpResponse, HttpResponsePermanentRedirect
+from django.urls import path, reverse
+from django.utils.feedgenerator import (
+    Atom1Feed,
+    Rss201rev2Feed,
+    SyndicationFeed,
+    rfc3339_date,
+)
+from django.utils.html import escape, linebreaks
+
+from articles.models import (
+    EXCERPT_SOURCE_LENGTH,
+    Category,
+    Tag,
+    article_feed_rows_newest,
+    published_q,
+    with_tags,
+)
+from articles.serializers import article_url, item_keys, make_excerpt
+from botbeat.cache import FEED_KEY, tag_answer
+from botbeat.conditional import respond
+from botbeat.errors import problem_response
+from botbeat.redirects import slugs_now
+from botbeat.renderers import iso_datetime
+from companies.models import Company
+
+FEED_LENGTH = 50  # the newest articles a feed carries (API.md)
+SITE_NAME = "BotBeat"
+LANGUAGE = "en"
+# The `updated` of a feed with no item (an empty category): a fixed date, so that its bytes,
+# hence its ETag, stay the same from one request to the next (Django's default is now).
+EMPTY_FEED_UPDATED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+# The date of the `tag:` URIs that name the articles (RFC 4151): any day on which the website's
+# host was ours; it must never change, or every reader would see every article anew.
+TAG_URI_DATE = "2026"
+CONTENT_NAMESPACE = "http://purl.org/rss/1.0/modules/content/"
+
+
+def website_home() -> str:
+    """The website's home page: the scheme and host of ARTICLE_URL_TEMPLATE."""
+    parts = urlsplit(settings.ARTICLE_URL_TEMPLATE)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+def article_guid(article_id: int) -> str:
+    """The article's id in every feed: a `tag:` URI (RFC 4151) on the website's host, which
+    stays when its slug, hence its `url`, changes."""
+    host = urlsplit(settings.ARTICLE_URL_TEMPLATE).hostname
+    return f"tag:{host},{TAG_URI_DATE}:article-{article_id}"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What one feed shows: its title and description, and its rows (feed_rows)."""
+
+    title: str
+    description: str
+    rows: list[dict]
+
+
+def feed_rows(**filters) -> list[dict]:
+    """The newest FEED_LENGTH published articles matching `filters`, as feed rows with their
+    "tags" (articles.models: feed_rows, with_tags): two queries."""
+    rows = list(article_feed_rows_newest().filter(published_q(), **filters)[:FEED_LENGTH])
+    return with_tags(rows)
+
+
+def feed_selection(by: str | None, value: str | None) -> Selection | None:
+    """The feed of every article (`by` None), or of one company, tag or category by its slug
+    or value; None when it names nothing public."""
+    if by is None:
+        return Selection(SITE_NAME, f"The newest articles on {SITE_NAME}.", feed_rows())
+    if by == "category":
+        if value not in Category.values:
+            return None
+        label = Category(value).label
+        return Selection(
+            f"{SITE_NAME}: {label}",
+            f"The newest {label} articles on {SITE_NAME}.",
+            feed_rows(category=value),
+        )
+    if by == "company":
+        # No row: no published article of this company, or no such company. Either way a 404,
+        # as CompanyQuerySet.visible_to has it, and without a query of its own.
+        rows = feed_rows(company__slug=value)
+        if not rows:
+            return None
+        name = rows[0]["company__name"]
+        return Selection(
+            f"{SITE_NAME}: {name}", f"The newest articles about {name} on {SITE_NAME}.", rows
+        )
+    rows = feed_rows(article_tags__tag__slug=value)
+    if not rows:
+        return None
+    name = next(tag_name for _, slug, tag_name in rows[0]["tags"] if slug == value)
+    return Selection(
+        f"{SITE_NAME}: {name}", f"The newest articles tagged {name} on {SITE_NAME}.", rows
+    )
+
+
+class FixedEmptyDate(SyndicationFeed):
+    def latest_post_date(self):
+        return super().latest_post_date() if self.items else EMPTY_FEED_UPDATED
+
+
+class RssFeed(FixedEmptyDate, Rss201rev2Feed):
+    """Django's RSS 2.0, with each item's content (`content:encoded`, HTML) and its date of
+    change (`atom:updated`, the Atom namespace RSS feeds already declare)."""
+
+    def rss_attributes(self):
+        return {**super().rss_attributes(), "xmlns:content": CONTENT_NAMESPACE}
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        handler.addQuickElement("atom:updated", rfc3339_date(item["updateddate"]))
+        handler.addQuickElement("content:encoded", linebreaks(item["content"], autoescape=True))
+
+
+class AtomFeed(FixedEmptyDate, Atom1Feed):
+    """Django's Atom, with each item's content, as text."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        handler.addQuickElement("content", item["content"], {"type": "text"})
+
+
+class JSONFeed(FixedEmptyDate):
+    """JSON Feed 1.1 (https://jsonfeed.org/version/1.1): the feed's and its items' fields from
+    what Django's generators are given, their texts plain (`summary`, `content_text`)."""
+
+    content_type = "application/feed+json"
+    version = "https://jsonfeed.org/version/1.1"
+
+    def write(self, outfile, encoding):
+        feed = self.feed
+        document = {
+            "version": self.version,
+            "title": feed["title"],
+            "home_page_url": feed["link"],
+            "feed_url": feed["feed_url"],
+            "description": feed["description"],
+            "language": feed["language"],
+            "items": [
+                {
+                    "id": item["unique_id"],
+                    "url": item["link"],
+                    "title": item["title"],
+                    "summary": item["summary_text"],
+                    "content_text": item["content"],
+                    "date_published": iso_datetime(item["pubdate"]),
+                    "date_modified": iso_datetime(item["updateddate"]),
+                    "authors": [{"name": item["author_name"]}],
+                    "tags": list(item["categories"]),
+                }
+                for item in self.items
+            ],
+        }
+        outfile.write(orjson.dumps(document).decode())
+
+
+class ArticleFeed(Feed):
+    """One format's feeds (`feed_type`), of every article or by company, tag or category (the
+    URL's `by` and `value`)."""
+
+    language = LANGUAGE
+    item_guid_is_permalink = False
+
+    def __init__(self, feed_type: type[SyndicationFeed]):
+        self.feed_type = feed_type
+
+    def __call__(self, request, by=None, value=None):
+        selection = feed_selection(by, value)
+        if selection is None:
+            return self.not_found(request, by, value)
+        tag_answer(FEED_KEY)  # which articles it holds changes with any publication
+        for row in selection.rows:
+            tag_answer(*item_keys(row))
+        return respond(
+            request,
+            [selection.title, selection.rows],
+            lambda: self.render(request, selection),
+            dated=True,
+        )
+
+    def render(self, request, selection: Selection) -> HttpResponse:
+        """Feed.__call__'s answer, without its Last-Modified: the newest item's date does not
+        move when an article leaves the feed, so a client would be told "not modified" after
+        it did. respond() dates the answer instead (botbeat.conditional)."""
+        generator = self.get_feed(selection, request)
+        response = HttpResponse(content_type=generator.content_type)
+        generator.write(response, "utf-8")
+        return response
+
+    @staticmethod
+    def not_found(request, by: str | None, value: str | None):
+        """A 301 to the feed at the slug now when `value` is an old slug of a company or a tag
+        the public may see (botbeat.redirects), else the 404 problem."""
+        model = {"company": Company, "tag": Tag}.get(by or "")
+        if model is not None and request.method in {"GET", "HEAD"}:
+            new = slugs_now(model, [value], AnonymousUser()).get(value or "")
+            if new is not None and request.resolver_match is not None:
+                path = reverse(request.resolver_match.view_name, kwargs={"value": new})
+                return HttpResponsePermanentRedirect(request.build_absolute_uri(path))
+        what = by or "feed"
+        return problem_response(request, 404, "not_found", f"No such {what} with public articles.")
+
+    def title(self, selection: Selection) -> str:
+        return selection.title
+
+    def description(self, selection: Selection) -> str:
+        return selection.description
+
+    def link(self) -> str:
+        return website_home()
+
+    def items(self, selection: Selection) -> list[dict]:
+        return selection.rows
+
+    def item_title(self, row: dict) -> str:
+        return row["title"]
+
+    def item_link(self, row: dict) -> str:
+        return article_url(row["slug"])
+
+    def item_guid(self, row: dict) -> str:
+        return article_guid(row["id"])
+
+    def item_description(self, row: dict) -> str:
+        # HTML, as RSS's description and Atom's `summary type="html"` are: the excerpt is text.
+        return escape(excerpt_of(row))
+
+    def item_author_name(self, row: dict) -> str:
+        return row["company__name"]
+
+    def item_categories(self, row: dict) -> list[str]:
+        return [name for _, _, name in row["tags"]]
+
+    def item_pubdate(self, row: dict) -> dt.datetime:
+        return row["published_at"]
+
+    def item_updateddate(self, row: dict) -> dt.datetime:
+        return row["updated_at"]
+
+    def item_extra_kwargs(self, row: dict) -> dict:
+        return {"content": row["summary"], "summary_text": excerpt_of(row)}
+
+
+def excerpt_of(row: dict) -> str:
+    """The excerpt, as a list item's (articles.serializers.make_excerpt)."""
+    return make_excerpt(row["summary"][:EXCERPT_SOURCE_LENGTH])
+
+
+FORMATS = {"rss": RssFeed, "atom": AtomFeed, "json": JSONFeed}
+FEEDS = {name: ArticleFeed(feed_type) for name, feed_type in FORMATS.items()}
+
+
+def feed_paths() -> list:
+    """The routes, for botbeat/urls.py: per format, every article's feed and by company, tag
+    and category, named `feed-<format>`, `feed-<format>-company` and so on."""
+    routes = []
+    for name, view in FEEDS.items():
+        routes += [
+            path(f"{name}/", view, name=f"feed-{name}"),
+            path(
+                f"{name}/company/<slug:value>/",
+                view,
+                {"by": "company"},
+                name=f"feed-{name}-company",
+            ),
+            path(f"{name}/tag/<slug:value>/", view, {"by": "tag"}, name=f"feed-{name}-tag"),
+            path(
+                f"{name}/category/<slug:value>/",
+                view,
+                {"by": "category"},
+                name=f"feed-{name}-category",
+            ),
+        ]
+    return routes
