@@ -74,20 +74,25 @@ def website_home() -> str:
     return f"{parts.scheme}://{parts.netloc}/"
 
 
+def tag_uri(specific: str) -> str:
+    """A `tag:` URI (RFC 4151) on the website's host."""
+    return f"tag:{urlsplit(settings.ARTICLE_URL_TEMPLATE).hostname},{TAG_URI_DATE}:{specific}"
+
+
 def article_guid(article_id: int) -> str:
-    """The article's id in every feed: a `tag:` URI (RFC 4151) on the website's host, which
-    stays when its slug, hence its `url`, changes."""
-    host = urlsplit(settings.ARTICLE_URL_TEMPLATE).hostname
-    return f"tag:{host},{TAG_URI_DATE}:article-{article_id}"
+    """The article's id in every feed, which stays when its slug, hence its `url`, changes."""
+    return tag_uri(f"article-{article_id}")
 
 
 @dataclass(frozen=True)
 class Selection:
-    """What one feed shows: its title and description, and its rows (feed_rows)."""
+    """What one feed shows: its title and description, its rows (feed_rows), and its own
+    path below /feeds/<format>/, which names it in its id."""
 
     title: str
     description: str
     rows: list[dict]
+    path: str = ""
 
 
 def feed_rows(**filters) -> list[dict]:
@@ -102,6 +107,7 @@ def feed_selection(by: str | None, value: str | None) -> Selection | None:
     or value; None when it names nothing public."""
     if by is None:
         return Selection(SITE_NAME, f"The newest articles on {SITE_NAME}.", feed_rows())
+    selected = f"{by}/{value}"
     if by == "category":
         if value not in Category.values:
             return None
@@ -110,6 +116,7 @@ def feed_selection(by: str | None, value: str | None) -> Selection | None:
             f"{SITE_NAME}: {label}",
             f"The newest {label} articles on {SITE_NAME}.",
             feed_rows(category=value),
+            selected,
         )
     if by == "company":
         # No row: no published article of this company, or no such company. Either way a 404,
@@ -119,14 +126,17 @@ def feed_selection(by: str | None, value: str | None) -> Selection | None:
             return None
         name = rows[0]["company__name"]
         return Selection(
-            f"{SITE_NAME}: {name}", f"The newest articles about {name} on {SITE_NAME}.", rows
+            f"{SITE_NAME}: {name}",
+            f"The newest articles about {name} on {SITE_NAME}.",
+            rows,
+            selected,
         )
     rows = feed_rows(article_tags__tag__slug=value)
     if not rows:
         return None
     name = next(tag_name for _, slug, tag_name in rows[0]["tags"] if slug == value)
     return Selection(
-        f"{SITE_NAME}: {name}", f"The newest articles tagged {name} on {SITE_NAME}.", rows
+        f"{SITE_NAME}: {name}", f"The newest articles tagged {name} on {SITE_NAME}.", rows, selected
     )
 
 
@@ -233,8 +243,11 @@ class ArticleFeed(Feed):
             if new is not None and request.resolver_match is not None:
                 path = reverse(request.resolver_match.view_name, kwargs={"value": new})
                 return HttpResponsePermanentRedirect(request.build_absolute_uri(path))
-        what = by or "feed"
-        return problem_response(request, 404, "not_found", f"No such {what} with public articles.")
+        if model is None:
+            detail = "No such category."
+        else:
+            detail = f"No {by} of this slug has published articles."
+        return problem_response(request, 404, "not_found", detail)
 
     def title(self, selection: Selection) -> str:
         return selection.title
@@ -244,6 +257,10 @@ class ArticleFeed(Feed):
 
     def link(self) -> str:
         return website_home()
+
+    def feed_guid(self, selection: Selection) -> str:
+        # Atom's feed id: each feed its own (Django's default, the link, is the same for all).
+        return tag_uri(f"feed/{selection.path}".rstrip("/"))
 
     def items(self, selection: Selection) -> list[dict]:
         return selection.rows
