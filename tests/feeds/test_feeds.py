@@ -391,9 +391,7 @@ def test_an_empty_feed_keeps_its_bytes(client):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("path", ["", "company/acme/", "tag/ai/", "category/research/"])
-def test_a_feed_costs_two_queries_whatever_its_length(
-    client, fmt, path, django_assert_num_queries
-):
+def test_a_feed_costs_two_queries_whatever_its_length(client, fmt, path, django_assert_num_queries):
     acme, tag = CompanyFactory(slug="acme"), TagFactory(slug="ai")
     ArticleFactory(company=acme, tags=[tag, TagFactory()])
     with django_assert_num_queries(2):
