@@ -140,12 +140,16 @@ def feed_selection(by: str | None, value: str | None) -> Selection | None:
     )
 
 
-class FixedEmptyDate(SyndicationFeed):
+class FeedGenerator(SyndicationFeed):
+    """What the three generators share: their media type, and a fixed date when empty."""
+
+    content_type: str
+
     def latest_post_date(self):
         return super().latest_post_date() if self.items else EMPTY_FEED_UPDATED
 
 
-class RssFeed(FixedEmptyDate, Rss201rev2Feed):
+class RssFeed(FeedGenerator, Rss201rev2Feed):
     """Django's RSS 2.0, with each item's content (`content:encoded`, HTML) and its date of
     change (`atom:updated`, the Atom namespace RSS feeds already declare)."""
 
@@ -158,7 +162,7 @@ class RssFeed(FixedEmptyDate, Rss201rev2Feed):
         handler.addQuickElement("content:encoded", linebreaks(item["content"], autoescape=True))
 
 
-class AtomFeed(FixedEmptyDate, Atom1Feed):
+class AtomFeed(FeedGenerator, Atom1Feed):
     """Django's Atom, with each item's content, as text."""
 
     def add_item_elements(self, handler, item):
@@ -166,7 +170,7 @@ class AtomFeed(FixedEmptyDate, Atom1Feed):
         handler.addQuickElement("content", item["content"], {"type": "text"})
 
 
-class JSONFeed(FixedEmptyDate):
+class JSONFeed(FeedGenerator):
     """JSON Feed 1.1 (https://jsonfeed.org/version/1.1): the feed's and its items' fields from
     what Django's generators are given, their texts plain (`summary`, `content_text`)."""
 
@@ -207,7 +211,9 @@ class ArticleFeed(Feed):
     language = LANGUAGE
     item_guid_is_permalink = False
 
-    def __init__(self, feed_type: type[SyndicationFeed]):
+    feed_type: type[FeedGenerator]
+
+    def __init__(self, feed_type: type[FeedGenerator]):
         self.feed_type = feed_type
 
     def __call__(self, request, by=None, value=None):
@@ -229,7 +235,7 @@ class ArticleFeed(Feed):
         move when an article leaves the feed, so a client would be told "not modified" after
         it did. respond() dates the answer instead (botbeat.conditional)."""
         generator = self.get_feed(selection, request)
-        response = HttpResponse(content_type=generator.content_type)
+        response = HttpResponse(content_type=self.feed_type.content_type)
         generator.write(response, "utf-8")
         return response
 
@@ -238,8 +244,8 @@ class ArticleFeed(Feed):
         """A 301 to the feed at the slug now when `value` is an old slug of a company or a tag
         the public may see (botbeat.redirects), else the 404 problem."""
         model = {"company": Company, "tag": Tag}.get(by or "")
-        if model is not None and request.method in {"GET", "HEAD"}:
-            new = slugs_now(model, [value], AnonymousUser()).get(value or "")
+        if model is not None and value is not None and request.method in {"GET", "HEAD"}:
+            new = slugs_now(model, [value], AnonymousUser()).get(value)
             if new is not None and request.resolver_match is not None:
                 path = reverse(request.resolver_match.view_name, kwargs={"value": new})
                 return HttpResponsePermanentRedirect(request.build_absolute_uri(path))
@@ -299,7 +305,7 @@ def excerpt_of(row: dict) -> str:
     return make_excerpt(row["summary"][:EXCERPT_SOURCE_LENGTH])
 
 
-FORMATS = {"rss": RssFeed, "atom": AtomFeed, "json": JSONFeed}
+FORMATS: dict[str, type[FeedGenerator]] = {"rss": RssFeed, "atom": AtomFeed, "json": JSONFeed}
 FEEDS = {name: ArticleFeed(feed_type) for name, feed_type in FORMATS.items()}
 
 

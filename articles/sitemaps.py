@@ -22,12 +22,14 @@ cache nor any cache told by its Cache-Control keeps it past that moment (botbeat
 
 import datetime as dt
 from functools import cached_property
+from typing import cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps import views as sitemap_views
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from articles.feeds import LANGUAGE, SITE_NAME
@@ -60,7 +62,7 @@ class WebsiteSitemap(Sitemap):
     def paginator(self) -> Paginator:
         # Django's makes a new one, and counts again, at each use: the index view uses it for
         # the number of pages and the section view for its page.
-        return Paginator(self._items(), self.limit)
+        return Paginator(cast(QuerySet, self.items()), self.limit)
 
 
 class ArticleSitemap(WebsiteSitemap):
@@ -117,7 +119,7 @@ def sitemap(request):
     """`/sitemap.xml`: the articles' sitemap, or the index of its pages past one page's limit."""
     tag_answer(FEED_KEY)
     articles = ArticleSitemap()
-    sitemaps = {"articles": articles}
+    sitemaps: dict[str, Sitemap | type[Sitemap]] = {"articles": articles}
     if articles.paginator.num_pages > 1:
         response = sitemap_views.index(request, sitemaps, sitemap_url_name=SECTION_URL_NAME)
     else:
@@ -128,8 +130,9 @@ def sitemap(request):
 def sitemap_section(request, section: str):
     """`/sitemap-<section>.xml?p=<n>`: a page of the index's (an unknown section or page, 404)."""
     tag_answer(FEED_KEY)
+    sitemaps: dict[str, Sitemap | type[Sitemap]] = {"articles": ArticleSitemap()}
     response = sitemap_views.sitemap(
-        request, {"articles": ArticleSitemap()}, section=section, template_name=SITEMAP_TEMPLATE
+        request, sitemaps, section=section, template_name=SITEMAP_TEMPLATE
     )
     return _without_last_modified(response)
 
@@ -138,11 +141,11 @@ def news_sitemap(request):
     """`/sitemap-news.xml`: the Google News sitemap of the last two days."""
     tag_answer(FEED_KEY)
     news = NewsSitemap()
-    response = sitemap_views.sitemap(
-        request,
-        {"news": news},
-        template_name="articles/sitemap_news.xml",
-    )
-    response.context_data["publication"] = {"name": SITE_NAME, "language": LANGUAGE}
-    response.changes_at = news.changes_at(response.context_data["urlset"])
+    sitemaps: dict[str, Sitemap | type[Sitemap]] = {"news": news}
+    response = sitemap_views.sitemap(request, sitemaps, template_name="articles/sitemap_news.xml")
+    context = response.context_data
+    assert context is not None  # the view gives its context; rendered after we return
+    context["publication"] = {"name": SITE_NAME, "language": LANGUAGE}
+    # Read by botbeat.cache and botbeat.middleware: no cache keeps it past that moment.
+    setattr(response, "changes_at", news.changes_at(context["urlset"]))  # noqa: B010
     return _without_last_modified(response)

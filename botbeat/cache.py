@@ -22,6 +22,12 @@ Redis, the check and the store (and the purge) are each one Lua script, atomic.
 Time changes content too: a scheduled article becomes public when its `published_at` passes.
 The cache knows the earliest future `published_at`; the first request after it drops every entry
 at once (a new *generation*), and no answer tells a shared cache to keep it past that moment.
+An answer that time alone changes otherwise says when (`response.changes_at`, epoch seconds: the
+news sitemap, whose articles leave it two days after their publication): it is not replayed
+after that moment, nor kept past it by any cache its Cache-Control reaches.
+
+The feeds and the sitemaps (botbeat.paths) are cached too, for everyone who asks: nobody sees
+more than the public there.
 
 Who is served from the cache: the public, and every signed-in reader who sees what the public
 sees (API.md: a reader's own state never makes a public answer private). Only staff who see more
