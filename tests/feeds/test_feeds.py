@@ -8,8 +8,9 @@ import html
 import feedparser
 import pytest
 from django.utils import timezone
+from django.utils.xmlutils import SimplerXMLGenerator
 
-from articles.feeds import FEED_LENGTH, article_guid
+from articles.feeds import FEED_LENGTH, AtomFeed, RssFeed, article_guid
 from articles.models import Category, Status
 from articles.serializers import article_url, make_excerpt
 from botbeat.redirects import slug_renamed
@@ -390,13 +391,45 @@ def test_an_empty_feed_keeps_its_bytes(client):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("path", ["", "company/acme/", "tag/ai/", "category/research/"])
-def test_a_feed_costs_two_queries_whatever_its_length(client, fmt, path, django_assert_num_queries):
+@pytest.mark.parametrize(
+    ("path", "queries"),
+    [
+        ("", 2),  # the rows, their tags
+        ("company/acme/", 2),  # the company's id in the rows' query
+        ("tag/ai/", 4),  # the tag, its articles' ids (articles.filters.all_tags_q), as above
+        ("category/research/", 2),
+    ],
+)
+def test_a_feeds_queries_do_not_grow_with_its_length(
+    client, fmt, path, queries, django_assert_num_queries
+):
     acme, tag = CompanyFactory(slug="acme"), TagFactory(slug="ai")
     ArticleFactory(company=acme, tags=[tag, TagFactory()])
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(queries):
         get_feed(client, f"/feeds/{fmt}/{path}")
     for _ in range(19):
         ArticleFactory(company=acme, tags=[tag, TagFactory(), TagFactory()])
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(queries):
         assert len(entries(client, fmt, path)) == 20
+
+
+@pytest.mark.parametrize(("fmt", "generator"), [("rss", RssFeed), ("atom", AtomFeed)])
+def test_the_quick_xml_writer_writes_djangos_bytes(client, monkeypatch, fmt, generator):
+    for n in range(3):
+        ArticleFactory(
+            title=f'Quotes "{n}" & <angles>',
+            summary="Paragraph & <one>.\n\nTwo 'quoted'.",
+            tags=[TagFactory(name=f"Tag & {n}")],
+        )
+    quick = get_feed(client, f"/feeds/{fmt}/").content
+    monkeypatch.setattr(generator, "xml_generator", SimplerXMLGenerator)
+    assert get_feed(client, f"/feeds/{fmt}/?django").content == quick
+
+
+@pytest.mark.parametrize("fmt", XML_FORMATS)
+def test_a_control_character_is_left_out_of_xml(client, fmt):
+    ArticleFactory(title="Bell\x07 and tab\tkept", summary="Vertical\x0btab.")
+    parsed = feedparser.parse(get_feed(client, f"/feeds/{fmt}/").content)
+    assert not parsed.bozo, parsed.bozo_exception
+    assert parsed.entries[0].title == "Bell and tab\tkept"
+    assert get_feed(client, "/feeds/json/").json()["items"][0]["title"] == "Bell\x07 and tab\tkept"
