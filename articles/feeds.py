@@ -59,7 +59,7 @@ from articles.models import (
 from articles.serializers import article_url, item_keys, make_excerpt
 from botbeat.cache import FEED_KEY, tag_answer
 from botbeat.conditional import respond
-from botbeat.errors import problem_response
+from botbeat.errors import problem_response, read_only
 from botbeat.redirects import slugs_now
 from botbeat.renderers import iso_datetime
 from companies.models import Company
@@ -382,7 +382,7 @@ def excerpt_of(row: dict) -> str:
 
 
 FORMATS: dict[str, type[FeedGenerator]] = {"rss": RssFeed, "atom": AtomFeed, "json": JSONFeed}
-FEEDS = {name: ArticleFeed(feed_type) for name, feed_type in FORMATS.items()}
+FEEDS = {name: read_only(ArticleFeed(feed_type)) for name, feed_type in FORMATS.items()}
 
 
 def feed_paths() -> list:

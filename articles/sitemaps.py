@@ -36,6 +36,7 @@ from articles.feeds import LANGUAGE, SITE_NAME
 from articles.models import Article
 from articles.serializers import article_url
 from botbeat.cache import FEED_KEY, tag_answer
+from botbeat.errors import read_only
 
 NEWS_WINDOW = dt.timedelta(days=2)
 NEWS_LIMIT = 1000  # Google News reads no more from one sitemap
@@ -115,6 +116,7 @@ def _without_last_modified(response):
     return response
 
 
+@read_only
 def sitemap(request):
     """`/sitemap.xml`: the articles' sitemap, or the index of its pages past one page's limit."""
     tag_answer(FEED_KEY)
@@ -127,6 +129,7 @@ def sitemap(request):
     return _without_last_modified(response)
 
 
+@read_only
 def sitemap_section(request, section: str):
     """`/sitemap-<section>.xml?p=<n>`: a page of the index's (an unknown section or page, 404)."""
     tag_answer(FEED_KEY)
@@ -137,6 +140,7 @@ def sitemap_section(request, section: str):
     return _without_last_modified(response)
 
 
+@read_only
 def news_sitemap(request):
     """`/sitemap-news.xml`: the Google News sitemap of the last two days."""
     tag_answer(FEED_KEY)

@@ -18,6 +18,7 @@ outage: it answers 503 with `Retry-After` (code `database_unavailable` or `datab
 never 500, wherever it happens (a view, a middleware, the admin).
 """
 
+import functools
 import logging
 import sys
 from http import HTTPStatus
@@ -287,3 +288,23 @@ def handler403(request, exception=None):
     if _is_api(request):
         return problem_response(request, 403, "permission_denied", "Permission denied.")
     return defaults.permission_denied(request, exception)
+
+
+def read_only(view):
+    """A feed's or a sitemap's view: GET and HEAD; any other method is the 405 problem with
+    `Allow` (never the CSRF refusal a POST would otherwise meet first: nothing is written)."""
+
+    @csrf_exempt
+    @functools.wraps(view)
+    def guarded(request, *args, **kwargs):
+        if request.method not in {"GET", "HEAD"}:
+            return problem_response(
+                request,
+                405,
+                "method_not_allowed",
+                f'Method "{request.method}" not allowed.',
+                headers={"Allow": "GET, HEAD"},
+            )
+        return view(request, *args, **kwargs)
+
+    return guarded

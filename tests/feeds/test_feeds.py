@@ -433,3 +433,24 @@ def test_a_control_character_is_left_out_of_xml(client, fmt):
     assert not parsed.bozo, parsed.bozo_exception
     assert parsed.entries[0].title == "Bell and tab\tkept"
     assert get_feed(client, "/feeds/json/").json()["items"][0]["title"] == "Bell\x07 and tab\tkept"
+
+
+@pytest.mark.parametrize(
+    "path", ["/feeds/rss/", "/feeds/json/tag/ai/", "/sitemap.xml", "/sitemap-news.xml"]
+)
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_a_write_method_is_a_405_problem(client, path, method):
+    ArticleFactory(tags=[TagFactory(slug="ai")])
+    response = getattr(client, method)(path)
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("path", ["/feeds/atom/", "/sitemap.xml"])
+def test_head_is_answered_like_get(client, path):
+    ArticleFactory()
+    response = client.head(path)
+    assert response.status_code == 200
+    assert response["Content-Type"] == client.get(path)["Content-Type"]
