@@ -290,20 +290,26 @@ def handler403(request, exception=None):
     return defaults.permission_denied(request, exception)
 
 
+READ_ONLY_ALLOW = "GET, HEAD, OPTIONS"
+
+
 def read_only(view):
-    """A feed's or a sitemap's view: GET and HEAD; any other method is the 405 problem with
-    `Allow` (never the CSRF refusal a POST would otherwise meet first: nothing is written)."""
+    """A feed's or a sitemap's view: GET and HEAD; OPTIONS says so (`Allow`, no body, as
+    Django's and DRF's views answer it); any other method is the 405 problem with `Allow`
+    (never the CSRF refusal a POST would otherwise meet first: nothing is written)."""
 
     @csrf_exempt
     @functools.wraps(view)
     def guarded(request, *args, **kwargs):
+        if request.method == "OPTIONS":
+            return HttpResponse(headers={"Allow": READ_ONLY_ALLOW, "Content-Length": "0"})
         if request.method not in {"GET", "HEAD"}:
             return problem_response(
                 request,
                 405,
                 "method_not_allowed",
                 f'Method "{request.method}" not allowed.',
-                headers={"Allow": "GET, HEAD"},
+                headers={"Allow": READ_ONLY_ALLOW},
             )
         return view(request, *args, **kwargs)
 

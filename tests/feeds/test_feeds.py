@@ -443,7 +443,7 @@ def test_a_write_method_is_a_405_problem(client, path, method):
     ArticleFactory(tags=[TagFactory(slug="ai")])
     response = getattr(client, method)(path)
     assert response.status_code == 405
-    assert response["Allow"] == "GET, HEAD"
+    assert response["Allow"] == "GET, HEAD, OPTIONS"
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["code"] == "method_not_allowed"
 
@@ -454,3 +454,10 @@ def test_head_is_answered_like_get(client, path):
     response = client.head(path)
     assert response.status_code == 200
     assert response["Content-Type"] == client.get(path)["Content-Type"]
+
+
+def test_options_says_what_a_feed_allows(client):
+    response = client.options("/feeds/rss/")
+    assert response.status_code == 200
+    assert response["Allow"] == "GET, HEAD, OPTIONS"
+    assert response.content == b""
