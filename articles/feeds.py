@@ -176,8 +176,9 @@ class QuickXMLGenerator(SimplerXMLGenerator):
                 value = CONTROL_CHARACTERS.sub("", value)
             parts.append(f" {key}={quoteattr(value)}")
         parts += [">", xml_escape(contents), "</", name, ">"] if contents else ["/>"]
-        self._finish_pending_start_element()
-        self._write("".join(parts))
+        # XMLGenerator's own writing, which typeshed leaves out.
+        self._finish_pending_start_element()  # type: ignore[attr-defined]
+        self._write("".join(parts))  # type: ignore[attr-defined]
 
 
 class FeedGenerator(SyndicationFeed):
@@ -200,8 +201,9 @@ class RssFeed(FeedGenerator, Rss201rev2Feed):
         handler = self.xml_generator(outfile, encoding, short_empty_elements=True)
         handler.startDocument()
         self.add_stylesheets(handler)
+        # Dicts, as Django passes them (typeshed wants SAX's AttributesImpl).
         handler.startElement("rss", self.rss_attributes())
-        handler.startElement("channel", self.root_attributes())
+        handler.startElement("channel", self.root_attributes())  # type: ignore[arg-type]
         self.add_root_elements(handler)
         self.write_items(handler)
         self.endChannelElement(handler)
@@ -225,7 +227,7 @@ class AtomFeed(FeedGenerator, Atom1Feed):
         # Atom1Feed.write, with the quicker writer.
         handler = self.xml_generator(outfile, encoding, short_empty_elements=True)
         handler.startDocument()
-        handler.startElement("feed", self.root_attributes())
+        handler.startElement("feed", self.root_attributes())  # type: ignore[arg-type]
         self.add_root_elements(handler)
         self.write_items(handler)
         handler.endElement("feed")
