@@ -21,6 +21,7 @@ cache nor any cache told by its Cache-Control keeps it past that moment (botbeat
 """
 
 import datetime as dt
+import time
 from functools import cached_property
 from typing import cast
 from urllib.parse import urlsplit
@@ -31,11 +32,12 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 
 from articles.feeds import LANGUAGE, SITE_NAME
 from articles.models import Article
 from articles.serializers import article_url
-from botbeat.cache import FEED_KEY, tag_answer
+from botbeat.cache import FEED_KEY, bounded_cache_control, tag_answer
 from botbeat.errors import read_only
 
 NEWS_WINDOW = dt.timedelta(days=2)
@@ -150,6 +152,19 @@ def news_sitemap(request):
     context = response.context_data
     assert context is not None  # the view gives its context; rendered after we return
     context["publication"] = {"name": SITE_NAME, "language": LANGUAGE}
-    # Read by botbeat.cache and botbeat.middleware: no cache keeps it past that moment.
-    setattr(response, "changes_at", news.changes_at(context["urlset"]))  # noqa: B010
+    changes_at = news.changes_at(context["urlset"])
+    # The response cache does not replay it past that moment (botbeat.cache); nor may any
+    # cache it reaches keep it, which its own Cache-Control says: set here, and not by
+    # CacheControlMiddleware, so that the 304s made from it say so too.
+    setattr(response, "changes_at", changes_at)  # noqa: B010
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=settings.API_CACHE_MAX_AGE,
+        s_maxage=settings.API_CACHE_S_MAXAGE,
+    )
+    if changes_at is not None:
+        response["Cache-Control"] = bounded_cache_control(
+            response["Cache-Control"], changes_at - time.time()
+        )
     return _without_last_modified(response)

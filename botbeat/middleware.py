@@ -1,14 +1,11 @@
 """The API's HTTP plumbing: the read limit and its headers, the request body limit and caching
 headers."""
 
-import time
-
 from django.conf import settings
 from django.middleware.csp import get_nonce
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from rest_framework.exceptions import Throttled
 
-from botbeat.cache import bounded_cache_control
 from botbeat.errors import problem_response
 from botbeat.paths import is_everyones
 from botbeat.roles import sees_more_than_public
@@ -134,11 +131,6 @@ class CacheControlMiddleware:
                 max_age=settings.API_CACHE_MAX_AGE,
                 s_maxage=settings.API_CACHE_S_MAXAGE,
             )
-            changes_at = getattr(response, "changes_at", None)  # an answer that time changes
-            if changes_at is not None:
-                response["Cache-Control"] = bounded_cache_control(
-                    response["Cache-Control"], changes_at - time.time()
-                )
         else:
             patch_cache_control(response, private=True, no_store=True)
         if not everyones:  # a feed's or a sitemap's answer is the same whoever asks

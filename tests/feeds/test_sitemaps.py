@@ -119,6 +119,8 @@ def test_the_news_sitemap_is_kept_no_longer_than_its_oldest_article_stays(client
     assert max_age <= 10
     s_maxage = int(response["Cache-Control"].split("s-maxage=")[1])
     assert s_maxage <= 10
+    revalidated = fetch(client, "/sitemap-news.xml", status=304, if_none_match=response["ETag"])
+    assert int(revalidated["Cache-Control"].split("max-age=")[1].split(",")[0]) <= 10
 
 
 @pytest.mark.parametrize("path", ["/sitemap.xml", "/sitemap-news.xml"])
