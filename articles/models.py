@@ -196,6 +196,9 @@ LIST_COLUMNS = (
     "company__name",
     "company__logo_url",
 )
+# A feed item's columns beyond a list item's (feed_rows(): articles/feeds.py): the whole
+# summary is its content, the excerpt cut from it, and `updated_at` its date of change.
+FEED_COLUMNS = ("summary", "updated_at")
 # A detail's columns beyond a list item's (detail_rows()).
 DETAIL_COLUMNS = (
     "status",
@@ -262,6 +265,13 @@ def article_list_rows_newest() -> "ArticleQuerySet":
     return Article.objects.list_rows().newest_first()
 
 
+@prebuilt
+def article_feed_rows_newest() -> "ArticleQuerySet":
+    """Article.objects.feed_rows(), newest first: the RSS, Atom and JSON feeds' items
+    (articles/feeds.py; botbeat.prebuilt)."""
+    return Article.objects.feed_rows().newest_first()
+
+
 # Newest first, ties broken by id so that the order is total: the feed's, the panels', the
 # admin's, and that of the indexes that serve them (article_feed and the others below).
 NEWEST_FIRST = ("-published_at", "-id")
@@ -309,6 +319,12 @@ class ArticleQuerySet(models.QuerySet):
         return self.annotate(  # type: ignore[return-value]
             excerpt_source=Substr("summary", 1, EXCERPT_SOURCE_LENGTH)
         ).values(*LIST_COLUMNS, *self.query.annotations, "excerpt_source")
+
+    def feed_rows(self) -> "ArticleQuerySet":
+        """What a feed item shows (articles/feeds.py), as plain rows: a list item's columns
+        and FEED_COLUMNS; the tags come apart (with_tags)."""
+        # values() keeps the queryset's class (Django clones it); django-stubs says QuerySet.
+        return self.values(*LIST_COLUMNS, *FEED_COLUMNS)  # type: ignore[return-value]
 
     def with_takeaway_items(self) -> "ArticleQuerySet":
         """Each article's takeaways as `takeaway_items`, `[position, text]` pairs in no order

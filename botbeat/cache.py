@@ -22,6 +22,12 @@ Redis, the check and the store (and the purge) are each one Lua script, atomic.
 Time changes content too: a scheduled article becomes public when its `published_at` passes.
 The cache knows the earliest future `published_at`; the first request after it drops every entry
 at once (a new *generation*), and no answer tells a shared cache to keep it past that moment.
+An answer that time alone changes otherwise says when (`response.changes_at`, epoch seconds: the
+news sitemap, whose articles leave it two days after their publication): it is not replayed
+after that moment, nor kept past it by any cache its Cache-Control reaches.
+
+The feeds and the sitemaps (botbeat.paths) are cached too, for everyone who asks: nobody sees
+more than the public there.
 
 Who is served from the cache: the public, and every signed-in reader who sees what the public
 sees (API.md: a reader's own state never makes a public answer private). Only staff who see more
@@ -55,6 +61,7 @@ from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
 from articles.models import Article
 from botbeat import conditional
+from botbeat.paths import answer_parameters, is_everyones
 from botbeat.roles import sees_more_than_public
 
 logger = logging.getLogger(__name__)
@@ -78,6 +85,7 @@ STORED_HEADERS = (
     "X-Frame-Options",
     "Surrogate-Key",
     "Cache-Tag",
+    "X-Robots-Tag",  # the sitemaps' (Django's sitemap views)
 )
 
 # The keys of what the answer being computed shows (None: nobody is collecting them).
@@ -299,6 +307,13 @@ def new_generation() -> tuple[int | None, float]:
         return None, float("inf")
 
 
+def until_change(until_publish: float, changes_at: float | None, now: float) -> float:
+    """Seconds until the answer may change by time alone: when a scheduled article goes live,
+    or sooner when the answer says so itself (`response.changes_at`, epoch seconds: the news
+    sitemap's window, articles/sitemaps.py)."""
+    return until_publish if changes_at is None else min(until_publish, changes_at - now)
+
+
 MAX_AGE = re.compile(r"\b(max-age|s-maxage)=(\d+)")
 
 
@@ -366,13 +381,16 @@ def credentials_name(request) -> str:
     return "auth:" + hashlib.sha256(credentials.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def normalized_url(request) -> str:
+def normalized_url(request, kept: frozenset[str] | None = None) -> str:
     """The request's URL with its query parameters in one order: equivalent URLs, one entry.
+    With `kept`, only those parameters: the others do not change the answer (botbeat.paths).
 
     The host is part of the answer (absolute `next` links) and must be an allowed one;
     get_host() raises DisallowedHost (400) otherwise, as CommonMiddleware would.
     """
     pairs = parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
+    if kept is not None:
+        pairs = [pair for pair in pairs if pair[0] in kept]
     query = urlencode(sorted(pairs))
     return f"{request.scheme}://{request.get_host()}{request.path}" + (f"?{query}" if query else "")
 
@@ -420,13 +438,20 @@ def surrogate_headers(keys: Collection[str]) -> dict[str, str]:
 
 class ResponseCacheMiddleware:
     """Serve public GETs under /api/v1/ from the cache; store the public 200s computed below,
-    each under the keys of what it shows, which it also names in `Surrogate-Key`."""
+    each under the keys of what it shows, which it also names in `Surrogate-Key`.
+
+    The feeds and the sitemaps too (botbeat.paths): their answers are the same for everyone,
+    so no credentials are classified, their media types are their own (no JSON to accept), and
+    an entry is named by the query parameters the answer depends on alone."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if not (request.method == "GET" and request.path.startswith("/api/v1/")):
+        if not (
+            request.method == "GET"
+            and (request.path.startswith("/api/v1/") or is_everyones(request.path))
+        ):
             return self.get_response(request)
         if PREVIEW_QUERY in request.GET:
             # A preview link's answer is for its holder alone (articles/previews.py): never
@@ -455,8 +480,10 @@ class ResponseCacheMiddleware:
         return response
 
     def cached_or_computed(self, request, keys: set[str]):
-        name = "response:" + hashlib.sha256(normalized_url(request).encode()).hexdigest()
-        credentials = None if is_anonymous(request) else credentials_name(request)
+        everyones = is_everyones(request.path)
+        url = normalized_url(request, answer_parameters(request.path) if everyones else None)
+        name = "response:" + hashlib.sha256(url.encode()).hexdigest()
+        credentials = None if everyones or is_anonymous(request) else credentials_name(request)
         names = [GENERATION_KEY, NEXT_PUBLISH_KEY, PURGE_SEQUENCE_KEY, AUTH_GENERATION_KEY, name]
         try:
             store_ = store()
@@ -480,21 +507,25 @@ class ResponseCacheMiddleware:
         ):
             return self.get_response(request)  # staff who see more than the public
 
-        if not accepts_json(request):
+        if not everyones and not accepts_json(request):
             return self.get_response(request)  # the views' 406
-        until_publish = next_publish - timezone.now().timestamp()
+        now = timezone.now().timestamp()
+        until_publish = next_publish - now
         if entry is not None and entry[0] == generation:
-            return self.replay(request, entry, until_publish)
+            changes_at = entry[4] if len(entry) > 4 else None  # entries stored before: 3 or 4
+            if changes_at is None or now < changes_at:
+                return self.replay(request, entry, until_change(until_publish, changes_at, now))
         response = self.computed(request, keys)
+        changes_at = getattr(response, "changes_at", None)
         if "Cache-Control" in response:
             response["Cache-Control"] = bounded_cache_control(
-                response["Cache-Control"], until_publish
+                response["Cache-Control"], until_change(until_publish, changes_at, now)
             )
         if response.status_code == 200 and "Surrogate-Key" in response:
             headers = {header: response[header] for header in STORED_HEADERS if header in response}
             # When its content was first seen (botbeat.conditional): replays date it from that.
             since = getattr(response, "modified_since", None)
-            entry = (generation, response.content, headers, since)
+            entry = (generation, response.content, headers, since, changes_at)
             try:
                 store_.store(name, entry, keys, sequence or 0)
             except Exception:

@@ -191,7 +191,10 @@ def respond(
         if modified is not None:
             response["Last-Modified"] = http_date(modified)
     if key is not None and request.method == "GET":
-        response.add_post_render_callback(partial(_remember, key))
+        if hasattr(response, "add_post_render_callback"):  # DRF's, rendered later
+            response.add_post_render_callback(partial(_remember, key))
+        else:  # a plain HttpResponse (the feeds'), written already
+            _remember(key, response)
     return response
 
 

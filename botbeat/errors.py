@@ -18,6 +18,7 @@ outage: it answers 503 with `Retry-After` (code `database_unavailable` or `datab
 never 500, wherever it happens (a view, a middleware, the admin).
 """
 
+import functools
 import logging
 import sys
 from http import HTTPStatus
@@ -41,6 +42,7 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from botbeat.paths import is_everyones
 from botbeat.services import ServiceError
 
 logger = logging.getLogger(__name__)
@@ -207,7 +209,10 @@ PROBE_PATHS = {"/healthz", "/readyz"}
 
 
 def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/") or request.path in PROBE_PATHS
+    """Whether the request's errors are problem documents: the API's, the probes', and the
+    feeds' and sitemaps' (botbeat.paths), whose clients are programs too."""
+    path = request.path
+    return path.startswith("/api/") or path in PROBE_PATHS or is_everyones(path)
 
 
 def problem_response(
@@ -283,3 +288,29 @@ def handler403(request, exception=None):
     if _is_api(request):
         return problem_response(request, 403, "permission_denied", "Permission denied.")
     return defaults.permission_denied(request, exception)
+
+
+READ_ONLY_ALLOW = "GET, HEAD, OPTIONS"
+
+
+def read_only(view):
+    """A feed's or a sitemap's view: GET and HEAD; OPTIONS says so (`Allow`, no body, as
+    Django's and DRF's views answer it); any other method is the 405 problem with `Allow`
+    (never the CSRF refusal a POST would otherwise meet first: nothing is written)."""
+
+    @csrf_exempt
+    @functools.wraps(view)
+    def guarded(request, *args, **kwargs):
+        if request.method == "OPTIONS":
+            return HttpResponse(headers={"Allow": READ_ONLY_ALLOW, "Content-Length": "0"})
+        if request.method not in {"GET", "HEAD"}:
+            return problem_response(
+                request,
+                405,
+                "method_not_allowed",
+                f'Method "{request.method}" not allowed.',
+                headers={"Allow": READ_ONLY_ALLOW},
+            )
+        return view(request, *args, **kwargs)
+
+    return guarded

@@ -7,13 +7,14 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from rest_framework.exceptions import Throttled
 
 from botbeat.errors import problem_response
+from botbeat.paths import is_everyones
 from botbeat.roles import sees_more_than_public
 from botbeat.throttles import read_limit
 
 
 class RateLimitMiddleware:
     """The read limit on every API request, and `RateLimit-Policy` and `RateLimit` on every API
-    answer (botbeat.throttles.read_limit).
+    answer (botbeat.throttles.read_limit); the feeds' and sitemaps' too (botbeat.paths).
 
     Outside the response cache, which answers its hits before DRF (and DRF's throttles) run:
     a hit, a 304, a 413 and an error are counted and carry the headers like any answer. The
@@ -30,7 +31,7 @@ class RateLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path.startswith("/api/"):
+        if not (request.path.startswith("/api/") or is_everyones(request.path)):
             return self.get_response(request)
         members, wait = read_limit(request)
         response = self.get_response(request) if wait is None else throttled(request, wait)
@@ -93,7 +94,8 @@ class RequestBodyLimitMiddleware:
 
 
 class CacheControlMiddleware:
-    """`Cache-Control` for every API answer.
+    """`Cache-Control` for every API answer, and the feeds' and sitemaps' (botbeat.paths), which
+    are public for everyone who asks: they show the public's articles whoever asks.
 
     Successful GETs of the public's answers are the same for every reader, signed in or not
     (API.md), so browsers and a CDN may keep them briefly (and revalidate with the ETag). What
@@ -112,7 +114,8 @@ class CacheControlMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if not request.path.startswith("/api/"):
+        everyones = is_everyones(request.path)
+        if not (request.path.startswith("/api/") or everyones):
             return response
         if carries_request_secrets(request):
             response["Cache-Control"] = "private, no-store"
@@ -120,7 +123,7 @@ class CacheControlMiddleware:
             return response
         if response.has_header("Cache-Control"):
             return response
-        public = not sees_more_than_public(getattr(request, "user", None))
+        public = everyones or not sees_more_than_public(getattr(request, "user", None))
         if request.method in {"GET", "HEAD"} and response.status_code in {200, 304} and public:
             patch_cache_control(
                 response,
@@ -130,7 +133,8 @@ class CacheControlMiddleware:
             )
         else:
             patch_cache_control(response, private=True, no_store=True)
-        patch_vary_headers(response, ("Authorization", "Cookie"))
+        if not everyones:  # a feed's or a sitemap's answer is the same whoever asks
+            patch_vary_headers(response, ("Authorization", "Cookie"))
         return response
 
 

@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.contrib.sitemaps",  # its templates, for the sitemap index (articles/sitemaps.py)
     "corsheaders",
     "rest_framework",
     "django_filters",

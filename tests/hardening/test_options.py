@@ -39,6 +39,7 @@ EXTRA_PATHS = (
 GROUP = re.compile(r"\(\?P<(?P<name>\w+)>(?P<body>[^)]*)\)")
 LITERALS = re.compile(r"\w+(\|\w+)*")  # a group that is a choice of words: each word is a value
 REGEX_SYNTAX = re.compile(r"[\\^$()\[\]{}*+?|]")
+ESCAPED = re.compile(r"\\([.\-])")
 
 
 def leaf_patterns(patterns=None, prefix=()):
@@ -58,6 +59,11 @@ def api_values(world) -> dict[tuple[str, str], str]:
         ("companies", "slug"): world.seed.company.slug,
         ("tags", "slug"): world.seed.tags.order_by("pk").first().slug,
         ("comments", "pk"): str(world.comments["alice_top"].pk),
+        # the feeds (articles/feeds.py): /feeds/<format>/company/<value>/ and so on
+        ("company", "value"): world.seed.company.slug,
+        ("tag", "value"): world.seed.tags.order_by("pk").first().slug,
+        ("category", "value"): world.seed.category,
+        ("sitemap-", "section"): "articles",  # /sitemap-<section>.xml, the index's pages
     }
 
 
@@ -91,7 +97,7 @@ def paths_of(regexes: tuple[str, ...], world) -> list[str]:
         pieces = GROUP.split(regex)
         # GROUP.split gives literal, name, body, literal, name, body, ..., literal.
         for i in range(0, len(pieces), 3):
-            literal = pieces[i]
+            literal = ESCAPED.sub(r"\1", pieces[i])  # route() escapes `.` and `-`
             if REGEX_SYNTAX.search(literal):
                 return []
             paths = [path + literal for path in paths]
