@@ -137,6 +137,8 @@ INSTALLED_APPS = [
     "companies",
     "articles",
     "comments",
+    "changes",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -243,6 +245,19 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+# Background tasks (django.tasks): scheduled publications, the outbox's retention, webhook
+# deliveries. The default backend keeps them in the database (django-tasks-db), so nothing but
+# the database is needed: run `manage.py db_worker` beside the web processes. TASKS_BACKEND
+# names another backend (a broker-based one, past one machine).
+TASKS = {
+    "default": {
+        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "webhooks"],
+    }
+}
+# How long the change feed keeps its changes (a `since` older than that is a 410).
+CHANGES_RETENTION_DAYS = env_int("CHANGES_RETENTION_DAYS", 90)
 
 # The server-side cache of public API answers (botbeat/cache.py). Its invalidation needs a
 # cache every worker shares, so it is on by default only with Redis.
