@@ -258,6 +258,9 @@ TASKS = {
 }
 # How long the change feed keeps its changes (a `since` older than that is a 410).
 CHANGES_RETENTION_DAYS = env_int("CHANGES_RETENTION_DAYS", 90)
+# How often the change feed's maintenance runs (changes.tasks.maintain: announcing what a lost
+# task left out, pruning past the retention), in seconds.
+CHANGES_MAINTENANCE_SECONDS = env_int("CHANGES_MAINTENANCE_SECONDS", 300)
 
 # The server-side cache of public API answers (botbeat/cache.py). Its invalidation needs a
 # cache every worker shares, so it is on by default only with Redis.
@@ -401,6 +404,7 @@ SPECTACULAR_SETTINGS = {
         "ArticleCategoryEnum": "articles.models.Category",
         "ArticleStatusEnum": "articles.models.Status",
         "CommentStatusEnum": "comments.models.Comment.Status",
+        "ChangeTypeEnum": "changes.models.ChangeType",
         "CommentModerationStatusEnum": "comments.serializers.MODERATION_STATUS_CHOICES",
         "HealthOkEnum": "botbeat.health.OK",
         "HealthStateEnum": "botbeat.health.STATES",

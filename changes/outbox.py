@@ -1,0 +1,383 @@
+"""The outbox: what every write the public can see calls, in its transaction.
+
+A write names the resources it touched (`touched(articles=..., comments=..., ...)`), by id;
+the outbox compares each one as the public sees it now with what it last announced of it
+(changes.models.Announced) and records the changes that make the difference:
+
+- a resource public now and never announced: `article.published`, `company.updated`,
+  `tag.updated`, `comment.created`; still public: `*.updated`; no longer public (unpublished,
+  scheduled again, deleted, merged away, hidden): `*.removed`, with the key it was announced
+  under. A public resource whose key changed (a renamed slug) gets `*.removed` of the old key
+  and `*.updated` of the new one: a mirror keyed by `key` drops the old entry.
+- the cascades follow from the comparison: an article that turns public or stops being so
+  also touches its company, its tags (their visibility and counts) and its comments (they come
+  and go with it); an article whose company, tags or publication time changed touches the
+  companies and tags concerned; a comment touches its article (`comment_count`) and the
+  comments above it (`reply_count`); a company's or a tag's own fields (`companies_shown`,
+  `tags_shown`: a rename, a new logo) touch the public articles that show them.
+
+So the callers need not know the type of what they did, and a cascade cannot be forgotten.
+One call costs a few queries and three INSERTs at most (the changes, their scopes, the
+announced state), whatever it touched; `changes_recorded` is sent with the saved rows inside
+the transaction (the webhooks' receiver). The change feed's cached answers are purged on
+commit (CHANGES_KEY).
+
+No model signal calls it: a QuerySet.update() would bypass one. Every service and admin path
+calls it explicitly; tests/changes/test_outbox.py checks that each does.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from articles.models import Article, ArticleTag, Status, Tag
+from botbeat.purge import purge
+from changes.models import Announced, Change, ChangeScope, ChangeType
+from changes.signals import changes_recorded
+from comments.models import Comment, ancestor_ids
+from companies.models import Company
+
+PUBLIC = AnonymousUser()
+# Purged on every outbox write: the change feed's answers carry it (changes.views).
+CHANGES_KEY = "changes"
+
+
+@dataclass
+class _State:
+    """A resource as the public sees it now (None: not at all) or as last announced."""
+
+    key: str
+    article_id: int | None = None
+    company_id: int | None = None
+    tag_ids: list[int] = field(default_factory=list)
+    published_at: dt.datetime | None = None
+
+    def row(self, kind: str, object_id: int) -> Announced:
+        return Announced(
+            kind=kind,
+            object_id=object_id,
+            key=self.key,
+            article_id=self.article_id,
+            company_id=self.company_id,
+            tag_ids=self.tag_ids,
+            published_at=self.published_at,
+        )
+
+    def same(self, other: "_State") -> bool:
+        return (
+            self.key == other.key
+            and self.article_id == other.article_id
+            and self.company_id == other.company_id
+            and sorted(self.tag_ids) == sorted(other.tag_ids)
+            and self.published_at == other.published_at
+        )
+
+
+NEW_TYPE = {
+    "article": ChangeType.ARTICLE_PUBLISHED,
+    "company": ChangeType.COMPANY_UPDATED,
+    "tag": ChangeType.TAG_UPDATED,
+    "comment": ChangeType.COMMENT_CREATED,
+}
+UPDATED_TYPE = {
+    "article": ChangeType.ARTICLE_UPDATED,
+    "company": ChangeType.COMPANY_UPDATED,
+    "tag": ChangeType.TAG_UPDATED,
+    "comment": ChangeType.COMMENT_UPDATED,
+}
+REMOVED_TYPE = {
+    "article": ChangeType.ARTICLE_REMOVED,
+    "company": ChangeType.COMPANY_REMOVED,
+    "tag": ChangeType.TAG_REMOVED,
+    "comment": ChangeType.COMMENT_REMOVED,
+}
+
+
+def _announced(pairs: dict[str, set[int]]) -> dict[tuple[str, int], _State]:
+    query = Q()
+    for kind, ids in pairs.items():
+        if ids:
+            query |= Q(kind=kind, object_id__in=sorted(ids))
+    if not query:
+        return {}
+    return {
+        (row.kind, row.object_id): _State(
+            key=row.key,
+            article_id=row.article_id,
+            company_id=row.company_id,
+            tag_ids=list(row.tag_ids),
+            published_at=row.published_at,
+        )
+        for row in Announced.objects.filter(query)
+    }
+
+
+class _Batch:
+    def __init__(self, now: dt.datetime):
+        self.now = now
+        self.changes: list[Change] = []
+        self.scopes: list[list[tuple[str, int]]] = []
+        self.upserts: list[Announced] = []
+        self.deletes: dict[str, set[int]] = {}
+
+    def add(self, type_: str, key: str, object_id: int, scopes: Iterable[tuple[str, int]]):
+        self.changes.append(Change(type=type_, key=key, object_id=object_id, at=self.now))
+        self.scopes.append(sorted(set(scopes)))
+
+    def compare(
+        self,
+        kind: str,
+        object_id: int,
+        now: _State | None,
+        before: _State | None,
+        scopes: set[tuple[str, int]],
+    ) -> None:
+        """Record what turns `before` (announced) into `now` (public), and keep `now`."""
+        if now is None:
+            if before is not None:
+                self.add(REMOVED_TYPE[kind], before.key, object_id, scopes)
+                self.deletes.setdefault(kind, set()).add(object_id)
+            return
+        if before is None:
+            self.add(NEW_TYPE[kind], now.key, object_id, scopes)
+        else:
+            if before.key != now.key:
+                self.add(REMOVED_TYPE[kind], before.key, object_id, scopes)
+            self.add(UPDATED_TYPE[kind], now.key, object_id, scopes)
+        if before is None or not now.same(before):
+            self.upserts.append(now.row(kind, object_id))
+
+    def save(self) -> list[Change]:
+        if not self.changes:
+            return []
+        _lock_feed()
+        Change.objects.bulk_create(self.changes)
+        scopes = [
+            ChangeScope(change_id=change.pk, scope=scope, ref_id=ref_id)
+            for change, pairs in zip(self.changes, self.scopes, strict=True)
+            for scope, ref_id in pairs
+        ]
+        if scopes:
+            ChangeScope.objects.bulk_create(scopes)
+        if self.deletes:
+            query = Q()
+            for kind, ids in self.deletes.items():
+                query |= Q(kind=kind, object_id__in=sorted(ids))
+            Announced.objects.filter(query).delete()
+        if self.upserts:
+            Announced.objects.bulk_create(
+                self.upserts,
+                update_conflicts=True,
+                unique_fields=["kind", "object_id"],
+                update_fields=["key", "article_id", "company_id", "tag_ids", "published_at"],
+            )
+        return self.changes
+
+
+# The key of the transaction-level advisory lock that orders the outbox's writers (PostgreSQL).
+FEED_LOCK = 0x6368616E676573  # "changes"
+
+
+def _lock_feed() -> None:
+    """Take the feed's lock until the transaction ends, before the changes get their ids: so
+    ids are given in commit order, and a reader that saw change n has seen every change below
+    n that will ever exist (without it a transaction holding n - 1 could commit after a reader
+    went past n, which would then miss it for good). SQLite writes one transaction at a time
+    already. A writer waits only for others' end of transaction, from this point."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FEED_LOCK])
+
+
+def touched(
+    *,
+    articles: Iterable[int] = (),
+    companies: Iterable[int] = (),
+    tags: Iterable[int] = (),
+    comments: Iterable[int] = (),
+    companies_shown: Iterable[int] = (),
+    tags_shown: Iterable[int] = (),
+) -> list[Change]:
+    """Record what the public can now see differently of these resources (ids; deleted ones
+    too), in the current transaction (one is opened when there is none). Returns the changes
+    saved, in their order (none: nothing public changed).
+
+    `articles`: written themselves (their fields, status, company, tags, takeaways) or deleted.
+    `companies`, `tags`: their visibility or counts may have changed (the outbox finds most of
+    those itself, from the articles). `comments`: written or moderated. `companies_shown`,
+    `tags_shown`: their own fields changed, which every article showing them shows too.
+    """
+    with transaction.atomic():
+        changes = _touched(
+            articles=set(articles),
+            companies=set(companies),
+            tags=set(tags),
+            comments=set(comments),
+            companies_shown=set(companies_shown),
+            tags_shown=set(tags_shown),
+        )
+        if changes:
+            purge(CHANGES_KEY)
+            changes_recorded.send(sender=Change, changes=changes)
+        return changes
+
+
+def _touched(*, articles, companies, tags, comments, companies_shown, tags_shown) -> list[Change]:
+    now = timezone.now()
+    batch = _Batch(now)
+    direct = set(articles)
+    if companies_shown or tags_shown:
+        shown = Q(company_id__in=sorted(companies_shown)) | Q(
+            pk__in=ArticleTag.objects.filter(tag_id__in=sorted(tags_shown)).values("article_id")
+        )
+        direct |= set(Article.objects.published(now).filter(shown).values_list("pk", flat=True))
+        companies |= companies_shown
+        tags |= tags_shown
+
+    # The comments written, and those above them (their reply_count).
+    comment_rows = {}
+    if comments:
+        comment_rows = {
+            row["pk"]: row
+            for row in Comment.objects.filter(pk__in=sorted(comments)).values(
+                "pk", "article_id", "path"
+            )
+        }
+        for row in list(comment_rows.values()):
+            comments.update(ancestor_ids(row["path"]))
+    via_comments = {row["article_id"] for row in comment_rows.values()} - direct
+
+    # The articles, now and as announced. One known only through its comments, and announced,
+    # keeps its company and tags as announced; one not announced is read whole.
+    announced = _announced({"article": direct | via_comments, "comment": comments})
+    direct |= {pk for pk in via_comments if ("article", pk) not in announced}
+    via_comments -= direct
+    all_articles = direct | via_comments
+    rows = {
+        row["pk"]: row
+        for row in Article.objects.filter(pk__in=sorted(all_articles)).values(
+            "pk", "slug", "status", "published_at", "company_id"
+        )
+    }
+
+    def is_public(pk: int) -> bool:
+        row = rows.get(pk)
+        return row is not None and row["status"] == Status.PUBLISHED and row["published_at"] <= now
+
+    tag_ids: dict[int, list[int]] = {pk: [] for pk in direct if is_public(pk)}
+    if tag_ids:
+        for article_id, tag_id in ArticleTag.objects.filter(
+            article_id__in=sorted(tag_ids)
+        ).values_list("article_id", "tag_id"):
+            tag_ids[article_id].append(tag_id)
+
+    article_now: dict[int, _State | None] = {}
+    for pk in sorted(all_articles):
+        row = rows.get(pk)
+        if not is_public(pk):
+            article_now[pk] = None
+            if row is not None and row["status"] == Status.PUBLISHED:
+                _schedule(pk, row["published_at"])  # for later
+        elif pk in direct:
+            article_now[pk] = _State(
+                key=row["slug"],
+                company_id=row["company_id"],
+                tag_ids=tag_ids[pk],
+                published_at=row["published_at"],
+            )
+        else:
+            article_now[pk] = announced[("article", pk)]
+
+    turned = set()  # articles that became public or stopped being so
+    for pk, state in article_now.items():
+        before = announced.get(("article", pk))
+        if state is None and before is None:
+            continue
+        if state is None or before is None:
+            turned.add(pk)
+            side = state or before
+            companies.add(side.company_id)  # type: ignore[arg-type, union-attr]
+            tags.update(side.tag_ids)  # type: ignore[union-attr]
+            continue
+        if state.company_id != before.company_id or state.published_at != before.published_at:
+            companies.update({state.company_id, before.company_id})  # type: ignore[arg-type]
+        tags.update(set(state.tag_ids) ^ set(before.tag_ids))
+
+    # The comments of the articles that came or went, and their announced state.
+    if turned:
+        comments |= set(
+            Comment.objects.filter(article_id__in=sorted(turned)).values_list("pk", flat=True)
+        )
+        comments |= set(
+            Announced.objects.filter(kind="comment", article_id__in=sorted(turned)).values_list(
+                "object_id", flat=True
+            )
+        )
+    more = _announced(
+        {
+            "company": companies,
+            "tag": tags,
+            "comment": {pk for pk in comments if ("comment", pk) not in announced},
+        }
+    )
+    announced.update(more)
+
+    for pk, state in article_now.items():
+        before = announced.get(("article", pk))
+        batch.compare("article", pk, state, before, _scopes_of(state, before))
+
+    for kind, model, ids in (("company", Company, companies), ("tag", Tag, tags)):
+        if not ids:
+            continue
+        public = dict(
+            model.objects.visible_to(PUBLIC).filter(pk__in=sorted(ids)).values_list("pk", "slug")
+        )
+        for pk in sorted(ids):
+            state = _State(key=public[pk]) if pk in public else None
+            batch.compare(kind, pk, state, announced.get((kind, pk)), {(kind, pk)})
+
+    if comments:
+        visible = dict(
+            Comment.objects.visible_to(PUBLIC)
+            .filter(pk__in=sorted(comments))
+            .values_list("pk", "article_id")
+        )
+        for pk in sorted(comments):
+            before = announced.get(("comment", pk))
+            state = None
+            if pk in visible:
+                article = article_now.get(visible[pk]) or announced.get(("article", visible[pk]))
+                state = _State(
+                    key=str(pk),
+                    article_id=visible[pk],
+                    company_id=article.company_id if article else None,
+                    tag_ids=list(article.tag_ids) if article else [],
+                )
+            batch.compare("comment", pk, state, before, _scopes_of(state, before))
+
+    return batch.save()
+
+
+def _scopes_of(state: _State | None, before: _State | None) -> set[tuple[str, int]]:
+    scopes = set()
+    for side in (state, before):
+        if side is None:
+            continue
+        if side.company_id is not None:
+            scopes.add(("company", side.company_id))
+        scopes.update(("tag", tag_id) for tag_id in side.tag_ids)
+    return scopes
+
+
+def _schedule(article_id: int, at: dt.datetime) -> None:
+    """A scheduled article: announce it when its time comes (changes.tasks)."""
+    from changes.tasks import publish_due
+
+    transaction.on_commit(
+        lambda: publish_due.using(run_after=at).enqueue(article_id=article_id, at=at.isoformat())
+    )
