@@ -538,15 +538,17 @@ class ArticleAdmin(NewsroomAdmin):
 
     def delete_model(self, request, obj):
         pk = obj.pk
-        with article_counts_kept(article_ids=[pk]):
-            super().delete_model(request, obj)
-            outbox.touched(articles=[pk])
+        with transaction.atomic():
+            with article_counts_kept(article_ids=[pk]):
+                super().delete_model(request, obj)
+            outbox.touched(articles=[pk])  # once counted: tags' visibility reads the counts
 
     def delete_queryset(self, request, queryset):
         # The "delete selected" action: one recount for all the tags and companies concerned.
-        ids = list(queryset.values_list("pk", flat=True))
-        with article_counts_kept(article_ids=ids):
-            super().delete_queryset(request, queryset)
+        with transaction.atomic():
+            ids = list(queryset.values_list("pk", flat=True))
+            with article_counts_kept(article_ids=ids):
+                super().delete_queryset(request, queryset)
             outbox.touched(articles=ids)
 
     # Actions

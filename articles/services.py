@@ -320,9 +320,10 @@ def article_rename(*, article: Article, slug: str, by: AbstractBaseUser | None) 
 def article_tags_set(*, article: Article, tags: Iterable[Tag]) -> None:
     """Give `article` exactly these tags, in this order (the editors': the API shows the first
     first), keeping the published counts."""
-    with article_counts_kept(article_ids=[article.pk]):
-        _tag_links_set(article=article, tags=list(tags))
-        outbox.touched(articles=[article.pk])
+    with transaction.atomic():
+        with article_counts_kept(article_ids=[article.pk]):
+            _tag_links_set(article=article, tags=list(tags))
+        outbox.touched(articles=[article.pk])  # once counted: tags' visibility reads the counts
 
 
 @transaction.atomic

@@ -212,19 +212,45 @@ def touched(
     those itself, from the articles). `comments`: written or moderated. `companies_shown`,
     `tags_shown`: their own fields changed, which every article showing them shows too.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         changes = _touched(
-            articles=set(articles),
-            companies=set(companies),
-            tags=set(tags),
-            comments=set(comments),
-            companies_shown=set(companies_shown),
-            tags_shown=set(tags_shown),
+            articles=_ids(articles),
+            companies=_ids(companies),
+            tags=_ids(tags),
+            comments=_ids(comments),
+            companies_shown=_ids(companies_shown),
+            tags_shown=_ids(tags_shown),
         )
         if changes:
             purge(CHANGES_KEY)
             changes_recorded.send(sender=Change, changes=changes)
         return changes
+
+
+def _ids(ids: Iterable[int | None]) -> set[int]:
+    return {pk for pk in ids if pk is not None}
+
+
+def _comment_rows(query: Q, now: dt.datetime) -> dict[int, dict]:
+    """The comments `query` selects, each with whether the public sees it (the rule of
+    Comment.objects.visible_to, on the row: one query gives the state and the place)."""
+    rows = {}
+    for row in Comment.objects.filter(query).values(
+        "pk",
+        "article_id",
+        "path",
+        "status",
+        "reply_count",
+        "article__status",
+        "article__published_at",
+    ):
+        row["public"] = (
+            row["article__status"] == Status.PUBLISHED
+            and row["article__published_at"] <= now
+            and (row["status"] == Comment.Status.VISIBLE or row["reply_count"] > 0)
+        )
+        rows[row["pk"]] = row
+    return rows
 
 
 def _touched(*, articles, companies, tags, comments, companies_shown, tags_shown) -> list[Change]:
@@ -239,31 +265,29 @@ def _touched(*, articles, companies, tags, comments, companies_shown, tags_shown
         companies |= companies_shown
         tags |= tags_shown
 
-    # The comments written, and those above them (their reply_count).
-    comment_rows = {}
-    if comments:
-        comment_rows = {
-            row["pk"]: row
-            for row in Comment.objects.filter(pk__in=sorted(comments)).values(
-                "pk", "article_id", "path"
-            )
-        }
-        for row in list(comment_rows.values()):
-            comments.update(ancestor_ids(row["path"]))
+    # The comments written, then those above them (their reply_count).
+    comment_rows = _comment_rows(Q(pk__in=sorted(comments)), now) if comments else {}
+    above = {pk for row in comment_rows.values() for pk in ancestor_ids(row["path"])}
+    above -= set(comment_rows)
+    if above:
+        comment_rows.update(_comment_rows(Q(pk__in=sorted(above)), now))
+    comments |= set(comment_rows)
     via_comments = {row["article_id"] for row in comment_rows.values()} - direct
 
-    # The articles, now and as announced. One known only through its comments, and announced,
-    # keeps its company and tags as announced; one not announced is read whole.
+    # The articles, now and as announced. One known only through its comments and announced
+    # is public still (a write that ends that calls here) with its company and tags as
+    # announced; one not announced is read whole.
     announced = _announced({"article": direct | via_comments, "comment": comments})
     direct |= {pk for pk in via_comments if ("article", pk) not in announced}
     via_comments -= direct
-    all_articles = direct | via_comments
-    rows = {
-        row["pk"]: row
-        for row in Article.objects.filter(pk__in=sorted(all_articles)).values(
-            "pk", "slug", "status", "published_at", "company_id"
-        )
-    }
+    rows = {}
+    if direct:
+        rows = {
+            row["pk"]: row
+            for row in Article.objects.filter(pk__in=sorted(direct)).values(
+                "pk", "slug", "status", "published_at", "company_id"
+            )
+        }
 
     def is_public(pk: int) -> bool:
         row = rows.get(pk)
@@ -277,55 +301,69 @@ def _touched(*, articles, companies, tags, comments, companies_shown, tags_shown
             tag_ids[article_id].append(tag_id)
 
     article_now: dict[int, _State | None] = {}
-    for pk in sorted(all_articles):
+    for pk in sorted(direct):
         row = rows.get(pk)
-        if not is_public(pk):
+        if is_public(pk):
+            article_now[pk] = _State(
+                key=row["slug"],  # type: ignore[index]
+                company_id=row["company_id"],  # type: ignore[index]
+                tag_ids=tag_ids[pk],
+                published_at=row["published_at"],  # type: ignore[index]
+            )
+        else:
             article_now[pk] = None
             if row is not None and row["status"] == Status.PUBLISHED:
                 _schedule(pk, row["published_at"])  # for later
-        elif pk in direct:
-            article_now[pk] = _State(
-                key=row["slug"],
-                company_id=row["company_id"],
-                tag_ids=tag_ids[pk],
-                published_at=row["published_at"],
-            )
-        else:
-            article_now[pk] = announced[("article", pk)]
+    for pk in via_comments:
+        article_now[pk] = announced[("article", pk)]
 
     turned = set()  # articles that became public or stopped being so
+    turned_comments = set()  # articles whose comments changed with them: those, and renamed
     for pk, state in article_now.items():
         before = announced.get(("article", pk))
         if state is None and before is None:
             continue
         if state is None or before is None:
             turned.add(pk)
+            turned_comments.add(pk)
             side = state or before
             companies.add(side.company_id)  # type: ignore[arg-type, union-attr]
             tags.update(side.tag_ids)  # type: ignore[union-attr]
             continue
+        if state.key != before.key:
+            turned_comments.add(pk)  # each comment shows its article's slug
         if state.company_id != before.company_id or state.published_at != before.published_at:
             companies.update({state.company_id, before.company_id})  # type: ignore[arg-type]
         tags.update(set(state.tag_ids) ^ set(before.tag_ids))
 
-    # The comments of the articles that came or went, and their announced state.
-    if turned:
-        comments |= set(
-            Comment.objects.filter(article_id__in=sorted(turned)).values_list("pk", flat=True)
-        )
-        comments |= set(
-            Announced.objects.filter(kind="comment", article_id__in=sorted(turned)).values_list(
-                "object_id", flat=True
+    # The companies, the tags, and the comments of the articles that came or went: as
+    # announced (one query) and as the public sees them now.
+    pairs: dict[str, set[int]] = {"company": companies, "tag": tags}
+    pairs["comment"] = {pk for pk in comments if ("comment", pk) not in announced}
+    query = Q()
+    for kind, ids in pairs.items():
+        if ids:
+            query |= Q(kind=kind, object_id__in=sorted(ids))
+    if turned_comments:
+        query |= Q(kind="comment", article_id__in=sorted(turned_comments))
+    if query:
+        for row in Announced.objects.filter(query):
+            announced[(row.kind, row.object_id)] = _State(
+                key=row.key,
+                article_id=row.article_id,
+                company_id=row.company_id,
+                tag_ids=list(row.tag_ids),
+                published_at=row.published_at,
+            )
+            if row.kind == "comment":
+                comments.add(row.object_id)
+    if turned_comments:
+        comment_rows.update(
+            _comment_rows(
+                Q(article_id__in=sorted(turned_comments)) & ~Q(pk__in=sorted(comment_rows)), now
             )
         )
-    more = _announced(
-        {
-            "company": companies,
-            "tag": tags,
-            "comment": {pk for pk in comments if ("comment", pk) not in announced},
-        }
-    )
-    announced.update(more)
+        comments |= set(comment_rows)
 
     for pk, state in article_now.items():
         before = announced.get(("article", pk))
@@ -341,24 +379,21 @@ def _touched(*, articles, companies, tags, comments, companies_shown, tags_shown
             state = _State(key=public[pk]) if pk in public else None
             batch.compare(kind, pk, state, announced.get((kind, pk)), {(kind, pk)})
 
-    if comments:
-        visible = dict(
-            Comment.objects.visible_to(PUBLIC)
-            .filter(pk__in=sorted(comments))
-            .values_list("pk", "article_id")
-        )
-        for pk in sorted(comments):
-            before = announced.get(("comment", pk))
-            state = None
-            if pk in visible:
-                article = article_now.get(visible[pk]) or announced.get(("article", visible[pk]))
-                state = _State(
-                    key=str(pk),
-                    article_id=visible[pk],
-                    company_id=article.company_id if article else None,
-                    tag_ids=list(article.tag_ids) if article else [],
-                )
-            batch.compare("comment", pk, state, before, _scopes_of(state, before))
+    for pk in sorted(comments):
+        before = announced.get(("comment", pk))
+        row = comment_rows.get(pk)
+        state = None
+        if row is not None and row["public"]:
+            article = article_now.get(row["article_id"]) or announced.get(
+                ("article", row["article_id"])
+            )
+            state = _State(
+                key=str(pk),
+                article_id=row["article_id"],
+                company_id=article.company_id if article else None,
+                tag_ids=list(article.tag_ids) if article else [],
+            )
+        batch.compare("comment", pk, state, before, _scopes_of(state, before))
 
     return batch.save()
 

@@ -49,6 +49,7 @@ def company_merge(*, source: Company, target: Company, by: AbstractBaseUser | No
         setattr(target, name, getattr(source, name))
     if filled:
         target.save(update_fields=[*filled, "updated_at"])
+    source_id = source.pk  # the delete below forgets it
     moving = list(Article.objects.filter(company=source).values_list("pk", flat=True))
     moved = Article.objects.filter(pk__in=moving).update(company=target, updated_at=timezone.now())
     merge_audit(by=by, source=source, target=target, carried=moved)
@@ -57,7 +58,7 @@ def company_merge(*, source: Company, target: Company, by: AbstractBaseUser | No
     company_counts_refresh(company_ids=[target.pk])
     outbox.touched(
         articles=moving,
-        companies=[source.pk, target.pk],
+        companies=[source_id, target.pk],
         companies_shown=[target.pk] if filled else [],
     )
     purge_everything()  # the update above sends no signal (botbeat/signals.py)
