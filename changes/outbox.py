@@ -29,6 +29,7 @@ calls it explicitly; tests/changes/test_outbox.py checks that each does.
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection, transaction
@@ -234,8 +235,8 @@ def _ids(ids: Iterable[int | None]) -> set[int]:
 def _comment_rows(query: Q, now: dt.datetime) -> dict[int, dict]:
     """The comments `query` selects, each with whether the public sees it (the rule of
     Comment.objects.visible_to, on the row: one query gives the state and the place)."""
-    rows = {}
-    for row in Comment.objects.filter(query).values(
+    rows: dict[int, dict[str, Any]] = {}
+    for values in Comment.objects.filter(query).values(
         "pk",
         "article_id",
         "path",
@@ -244,6 +245,7 @@ def _comment_rows(query: Q, now: dt.datetime) -> dict[int, dict]:
         "article__status",
         "article__published_at",
     ):
+        row: dict[str, Any] = dict(values)
         row["public"] = (
             row["article__status"] == Status.PUBLISHED
             and row["article__published_at"] <= now
@@ -280,10 +282,10 @@ def _touched(*, articles, companies, tags, comments, companies_shown, tags_shown
     announced = _announced({"article": direct | via_comments, "comment": comments})
     direct |= {pk for pk in via_comments if ("article", pk) not in announced}
     via_comments -= direct
-    rows = {}
+    rows: dict[int, dict[str, Any]] = {}
     if direct:
         rows = {
-            row["pk"]: row
+            row["pk"]: dict(row)
             for row in Article.objects.filter(pk__in=sorted(direct)).values(
                 "pk", "slug", "status", "published_at", "company_id"
             )
@@ -327,13 +329,13 @@ def _touched(*, articles, companies, tags, comments, companies_shown, tags_shown
             turned.add(pk)
             turned_comments.add(pk)
             side = state or before
-            companies.add(side.company_id)  # type: ignore[arg-type, union-attr]
+            companies.add(side.company_id)  # type: ignore[union-attr]
             tags.update(side.tag_ids)  # type: ignore[union-attr]
             continue
         if state.key != before.key:
             turned_comments.add(pk)  # each comment shows its article's slug
         if state.company_id != before.company_id or state.published_at != before.published_at:
-            companies.update({state.company_id, before.company_id})  # type: ignore[arg-type]
+            companies.update({state.company_id, before.company_id})
         tags.update(set(state.tag_ids) ^ set(before.tag_ids))
 
     # The companies, the tags, and the comments of the articles that came or went: as
@@ -347,16 +349,16 @@ def _touched(*, articles, companies, tags, comments, companies_shown, tags_shown
     if turned_comments:
         query |= Q(kind="comment", article_id__in=sorted(turned_comments))
     if query:
-        for row in Announced.objects.filter(query):
-            announced[(row.kind, row.object_id)] = _State(
-                key=row.key,
-                article_id=row.article_id,
-                company_id=row.company_id,
-                tag_ids=list(row.tag_ids),
-                published_at=row.published_at,
+        for entry in Announced.objects.filter(query):
+            announced[(entry.kind, entry.object_id)] = _State(
+                key=entry.key,
+                article_id=entry.article_id,
+                company_id=entry.company_id,
+                tag_ids=list(entry.tag_ids),
+                published_at=entry.published_at,
             )
-            if row.kind == "comment":
-                comments.add(row.object_id)
+            if entry.kind == "comment":
+                comments.add(entry.object_id)
     if turned_comments:
         comment_rows.update(
             _comment_rows(
@@ -381,15 +383,15 @@ def _touched(*, articles, companies, tags, comments, companies_shown, tags_shown
 
     for pk in sorted(comments):
         before = announced.get(("comment", pk))
-        row = comment_rows.get(pk)
+        crow = comment_rows.get(pk)
         state = None
-        if row is not None and row["public"]:
-            article = article_now.get(row["article_id"]) or announced.get(
-                ("article", row["article_id"])
+        if crow is not None and crow["public"]:
+            article = article_now.get(crow["article_id"]) or announced.get(
+                ("article", crow["article_id"])
             )
             state = _State(
                 key=str(pk),
-                article_id=row["article_id"],
+                article_id=crow["article_id"],
                 company_id=article.company_id if article else None,
                 tag_ids=list(article.tag_ids) if article else [],
             )
