@@ -57,7 +57,7 @@ def change_data(change: Change) -> dict | None:
 
 
 def _articles(ids: list[int]) -> dict[int, dict]:
-    rows = list(Article.objects.detail_rows().visible_to(PUBLIC).filter(pk__in=ids))
+    rows = list(Article.objects.detail_rows().visible_to(PUBLIC).filter(pk__in=ids).order_by())
     for row in rows:
         row["takeaways"] = takeaways_of(row)
     return {row["id"]: detail_item(row) for row in with_tags(rows)}
@@ -74,7 +74,7 @@ def _tags(ids: list[int]) -> dict[int, dict]:
 
 
 def _comments(ids: list[int]) -> dict[int, dict]:
-    rows = Comment.objects.visible_to(PUBLIC).filter(pk__in=ids).thread_rows()
+    rows = Comment.objects.visible_to(PUBLIC).filter(pk__in=ids).order_by().thread_rows()
     return {row["id"]: thread_item(row) for row in rows}
 
 

@@ -33,10 +33,10 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from articles.models import Article, ArticleTag, Status, Tag
+from articles.models import Article, ArticleTag, Status, Tag, published_q
 from botbeat.purge import purge
 from changes.models import Announced, Change, ChangeScope, ChangeType
 from changes.signals import changes_recorded
@@ -371,12 +371,13 @@ def _touched(*, articles, companies, tags, comments, companies_shown, tags_shown
         before = announced.get(("article", pk))
         batch.compare("article", pk, state, before, _scopes_of(state, before))
 
-    for kind, model, ids in (("company", Company, companies), ("tag", Tag, tags)):
+    for kind, visible, ids in (
+        ("company", _public_companies, companies),
+        ("tag", _public_tags, tags),
+    ):
         if not ids:
             continue
-        public = dict(
-            model.objects.visible_to(PUBLIC).filter(pk__in=sorted(ids)).values_list("pk", "slug")
-        )
+        public = dict(visible(sorted(ids), now).values_list("pk", "slug"))
         for pk in sorted(ids):
             state = _State(key=public[pk]) if pk in public else None
             batch.compare(kind, pk, state, announced.get((kind, pk)), {(kind, pk)})
@@ -398,6 +399,18 @@ def _touched(*, articles, companies, tags, comments, companies_shown, tags_shown
         batch.compare("comment", pk, state, before, _scopes_of(state, before))
 
     return batch.save()
+
+
+def _public_companies(ids: list[int], now: dt.datetime):
+    return Company.objects.visible_to(PUBLIC).filter(pk__in=ids)
+
+
+def _public_tags(ids: list[int], now: dt.datetime):
+    """Tag.objects.visible_to(PUBLIC) for a few tags: those with a public article, one probe
+    of the tag's links each (the queryset's NOT IN reads every scheduled article's links,
+    which suits a list of all tags, not a write)."""
+    links = ArticleTag.objects.filter(tag_id=OuterRef("pk")).filter(published_q("article__", now))
+    return Tag.objects.filter(pk__in=ids, published_count__gt=0).filter(Exists(links))
 
 
 def _scopes_of(state: _State | None, before: _State | None) -> set[tuple[str, int]]:
