@@ -156,7 +156,6 @@ class _Batch:
     def save(self) -> list[Change]:
         if not self.changes:
             return []
-        _lock_feed()
         Change.objects.bulk_create(self.changes)
         scopes = [
             ChangeScope(change_id=change.pk, scope=scope, ref_id=ref_id)
@@ -185,11 +184,13 @@ FEED_LOCK = 0x6368616E676573  # "changes"
 
 
 def _lock_feed() -> None:
-    """Take the feed's lock until the transaction ends, before the changes get their ids: so
-    ids are given in commit order, and a reader that saw change n has seen every change below
-    n that will ever exist (without it a transaction holding n - 1 could commit after a reader
-    went past n, which would then miss it for good). SQLite writes one transaction at a time
-    already. A writer waits only for others' end of transaction, from this point."""
+    """Take the feed's lock until the transaction ends, before reading the announced state and
+    before the changes get their ids. So the outbox's writers take turns: each decides from
+    what the one before committed, and ids are given in commit order, so that a reader that
+    saw change n has seen every change below n that will ever exist (without it a transaction
+    holding n - 1 could commit after a reader went past n, which would then miss it for
+    good). SQLite writes one transaction at a time already. A writer waits only for the
+    others' outbox calls and the end of their transactions, from this point."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FEED_LOCK])
@@ -256,6 +257,10 @@ def _comment_rows(query: Q, now: dt.datetime) -> dict[int, dict]:
 
 
 def _touched(*, articles, companies, tags, comments, companies_shown, tags_shown) -> list[Change]:
+    # First: what this reads (the announced state, the companies' and tags' visibility) must
+    # include what the writer before it committed, or two writers could each decide from the
+    # state before the other (a tag's last article unpublished as another is published).
+    _lock_feed()
     now = timezone.now()
     batch = _Batch(now)
     direct = set(articles)
@@ -340,8 +345,7 @@ def _touched(*, articles, companies, tags, comments, companies_shown, tags_shown
 
     # The companies, the tags, and the comments of the articles that came or went: as
     # announced (one query) and as the public sees them now.
-    pairs: dict[str, set[int]] = {"company": companies, "tag": tags}
-    pairs["comment"] = {pk for pk in comments if ("comment", pk) not in announced}
+    pairs: dict[str, set[int]] = {"company": companies, "tag": tags}  # (comments: read above)
     query = Q()
     for kind, ids in pairs.items():
         if ids:
