@@ -207,22 +207,27 @@ def _tag_ids_in_order(*, article: Article) -> list[int]:
     return list(article.article_tags.order_by(*LINK_ORDER).values_list("tag_id", flat=True))
 
 
-def _tag_links_set(*, article: Article, tags: Sequence[Tag]) -> None:
+def _tag_links_set(*, article: Article, tags: Sequence[Tag]) -> bool:
     """Link `article` to exactly `tags`, in their order: positions 0, 1, 2... (a tag given
     twice keeps its first place). Writes only the links that differ, one row each, so that the
-    links' signals purge what shows them (botbeat/signals.py); the caller keeps the counts."""
+    links' signals purge what shows them (botbeat/signals.py); the caller keeps the counts.
+    Returns whether any link changed."""
     wanted = list(dict.fromkeys(tags))
     links = {link.tag_id: link for link in ArticleTag.objects.filter(article=article)}
     gone = [pk for pk in links if pk not in {tag.pk for tag in wanted}]
+    changed = bool(gone)
     if gone:
         ArticleTag.objects.filter(article=article, tag_id__in=gone).delete()
     for position, tag in enumerate(wanted):
         link = links.get(tag.pk)
         if link is None:
             ArticleTag.objects.create(article=article, tag=tag, position=position)
+            changed = True
         elif link.position != position:
             link.position = position
             link.save(update_fields=["position"])
+            changed = True
+    return changed
 
 
 def _takeaways_create(*, article: Article, texts: Sequence[str]) -> None:
@@ -322,8 +327,9 @@ def article_tags_set(*, article: Article, tags: Iterable[Tag]) -> None:
     first), keeping the published counts."""
     with transaction.atomic():
         with article_counts_kept(article_ids=[article.pk]):
-            _tag_links_set(article=article, tags=list(tags))
-        outbox.touched(articles=[article.pk])  # once counted: tags' visibility reads the counts
+            changed = _tag_links_set(article=article, tags=list(tags))
+        if changed:  # once counted: the tags' visibility reads the counts
+            outbox.touched(articles=[article.pk])
 
 
 @transaction.atomic
