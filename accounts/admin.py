@@ -10,6 +10,8 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from accounts.models import Profile
 from accounts.names import display_name_validator, username_taken, username_validator
 from botbeat.services import ServiceError
+from changes import outbox
+from comments.models import Comment
 from comments.moderation import user_deactivate
 
 User = get_user_model()
@@ -86,6 +88,16 @@ class UserAdmin(DjangoUserAdmin):
                     request, f"Deactivated; {hidden} of their comments hidden.", messages.SUCCESS
                 )
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        """Their username and display name show on each of their comments: in the change feed
+        (the outbox finds which are public), in the admin's transaction."""
+        super().save_related(request, form, formsets, change)
+        if change:
+            user = form.instance
+            outbox.touched(
+                comments=Comment.objects.filter(author=user).values_list("pk", flat=True)
+            )
 
     @admin.action(
         description="Deactivate the selected users and hide their comments",

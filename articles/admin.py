@@ -39,6 +39,7 @@ from botbeat.counts import count_of
 from botbeat.redirects import old_slugs, slug_renamed, stored_slug
 from botbeat.roles import sees_unpublished
 from botbeat.services import ServiceError
+from changes import outbox
 
 # Articles
 
@@ -521,15 +522,24 @@ class ArticleAdmin(NewsroomAdmin):
         article = form.instance
         # Title, summary, opinion or takeaways may have changed: one UPDATE either way.
         article_refresh_search_vector(article_ids=[article.pk])
+        # The form, its inlines (takeaways, tags) and the services above are all saved: what
+        # the public now sees of the article, in the change feed (in the admin's transaction).
+        outbox.touched(articles=[article.pk])
 
     def delete_model(self, request, obj):
-        with article_counts_kept(article_ids=[obj.pk]):
-            super().delete_model(request, obj)
+        pk = obj.pk
+        with transaction.atomic():
+            with article_counts_kept(article_ids=[pk]):
+                super().delete_model(request, obj)
+            outbox.touched(articles=[pk])  # once counted: tags' visibility reads the counts
 
     def delete_queryset(self, request, queryset):
         # The "delete selected" action: one recount for all the tags and companies concerned.
-        with article_counts_kept(article_ids=queryset.values_list("pk", flat=True)):
-            super().delete_queryset(request, queryset)
+        with transaction.atomic():
+            ids = list(queryset.values_list("pk", flat=True))
+            with article_counts_kept(article_ids=ids):
+                super().delete_queryset(request, queryset)
+            outbox.touched(articles=ids)
 
     # Actions
 
@@ -605,6 +615,21 @@ class TagAdmin(MergeActionMixin, NewsroomAdmin):
         # The save wrote the row whole, published_count as loaded: recount it, in case an
         # article was published meanwhile.
         tag_counts_refresh(tag_ids=[obj.pk])
+        # Its name and slug show in every article that carries it.
+        outbox.touched(tags=[obj.pk], tags_shown=[obj.pk])
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, Tag.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        """Its articles lose it: they, and it, in the change feed."""
+        with transaction.atomic():
+            ids = list(queryset.values_list("pk", flat=True))
+            articles = list(
+                ArticleTag.objects.filter(tag_id__in=ids).values_list("article_id", flat=True)
+            )
+            super().delete_queryset(request, queryset)
+            outbox.touched(articles=articles, tags=ids)
 
     @admin.display(description="articles", ordering="articles_total")
     def articles_total(self, tag):

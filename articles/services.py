@@ -20,6 +20,7 @@ from botbeat.counts import count_of, stored_count_refresh
 from botbeat.purge import purge_everything
 from botbeat.redirects import slug_merged, slug_renamed
 from botbeat.services import Invalid, audit, merge_audit
+from changes import outbox
 from companies.models import Company
 from companies.services import company_counts_refresh
 
@@ -104,7 +105,7 @@ def article_upsert(*, data: ArticleData) -> tuple[Article, UpsertResult]:
     Writes only what differs, so importing the same data twice changes nothing, not even
     `updated_at`; returns the article and "created", "updated" or "unchanged".
     """
-    company = _company_get_or_create(data=data["company"])
+    company, company_filled = _company_get_or_create(data=data["company"])
     tags = _tags_get_or_create(tags=data.get("tags") or [])
     takeaways = list(data.get("takeaways") or [])
     source = data.get("source") or {}
@@ -130,6 +131,9 @@ def article_upsert(*, data: ArticleData) -> tuple[Article, UpsertResult]:
         _tag_links_set(article=article, tags=tags)
         article_counts_refresh(article_ids=[article.pk], before=PublishedLinks())
         article_refresh_search_vector(article_ids=[article.pk])
+        outbox.touched(
+            articles=[article.pk], companies_shown=[company.pk] if company_filled else []
+        )
         return article, "created"
 
     changed = [name for name, value in values.items() if getattr(article, name) != value]
@@ -139,6 +143,8 @@ def article_upsert(*, data: ArticleData) -> tuple[Article, UpsertResult]:
     # The order is the line's: the same tags in another order is a change, of the order only.
     tags_changed = current_tags != [tag.pk for tag in tags]
     if not (changed or takeaways_changed or tags_changed):
+        if company_filled:
+            outbox.touched(companies_shown=[company.pk])
         return article, "unchanged"
 
     tag_set_changed = set(current_tags) != {tag.pk for tag in tags}
@@ -159,11 +165,13 @@ def article_upsert(*, data: ArticleData) -> tuple[Article, UpsertResult]:
         article_counts_refresh(article_ids=[article.pk], before=before)
     if takeaways_changed or SEARCHED_FIELDS.intersection(changed):
         article_refresh_search_vector(article_ids=[article.pk])
+    outbox.touched(articles=[article.pk], companies_shown=[company.pk] if company_filled else [])
     return article, "updated"
 
 
-def _company_get_or_create(*, data: CompanyData) -> Company:
-    """The company of this slug, created when missing; its blank URLs filled in when given.
+def _company_get_or_create(*, data: CompanyData) -> tuple[Company, bool]:
+    """The company of this slug, created when missing; its blank URLs filled in when given
+    (then the answer's second item is True: what the public sees of it changed).
 
     An existing company's name and set URLs are left alone: the admin owns them, and two
     import lines that disagree must not overwrite each other on every run.
@@ -178,7 +186,8 @@ def _company_get_or_create(*, data: CompanyData) -> Company:
             for field in blanks:
                 setattr(company, field, urls[field])
             company.save(update_fields=[*blanks, "updated_at"])
-    return company
+            return company, True
+    return company, False
 
 
 def _tags_get_or_create(*, tags: Sequence[TagData]) -> list[Tag]:
@@ -198,22 +207,27 @@ def _tag_ids_in_order(*, article: Article) -> list[int]:
     return list(article.article_tags.order_by(*LINK_ORDER).values_list("tag_id", flat=True))
 
 
-def _tag_links_set(*, article: Article, tags: Sequence[Tag]) -> None:
+def _tag_links_set(*, article: Article, tags: Sequence[Tag]) -> bool:
     """Link `article` to exactly `tags`, in their order: positions 0, 1, 2... (a tag given
     twice keeps its first place). Writes only the links that differ, one row each, so that the
-    links' signals purge what shows them (botbeat/signals.py); the caller keeps the counts."""
+    links' signals purge what shows them (botbeat/signals.py); the caller keeps the counts.
+    Returns whether any link changed."""
     wanted = list(dict.fromkeys(tags))
     links = {link.tag_id: link for link in ArticleTag.objects.filter(article=article)}
     gone = [pk for pk in links if pk not in {tag.pk for tag in wanted}]
+    changed = bool(gone)
     if gone:
         ArticleTag.objects.filter(article=article, tag_id__in=gone).delete()
     for position, tag in enumerate(wanted):
         link = links.get(tag.pk)
         if link is None:
             ArticleTag.objects.create(article=article, tag=tag, position=position)
+            changed = True
         elif link.position != position:
             link.position = position
             link.save(update_fields=["position"])
+            changed = True
+    return changed
 
 
 def _takeaways_create(*, article: Article, texts: Sequence[str]) -> None:
@@ -252,6 +266,7 @@ def article_publish(
     article.published_at = at
     article.save(update_fields=["status", "published_at", "updated_at"])
     article_counts_refresh(article_ids=[article.pk], before=before)
+    outbox.touched(articles=[article.pk])
     when = "now" if at == now else f"for {at.isoformat()}" if at > now else f"at {at.isoformat()}"
     audit(by=by, objects=[article], message=f"Published {when}.")
     return article
@@ -271,6 +286,7 @@ def article_unpublish(*, article: Article, by: AbstractBaseUser | None) -> Artic
         article.status = Status.DRAFT
         article.save(update_fields=["status", "updated_at"])
         article_counts_refresh(article_ids=[article.pk], before=before)
+        outbox.touched(articles=[article.pk])
         audit(by=by, objects=[article], message="Unpublished.")
     return article
 
@@ -297,6 +313,7 @@ def article_rename(*, article: Article, slug: str, by: AbstractBaseUser | None) 
     article.slug = slug
     article.save(update_fields=["slug", "updated_at"])
     slug_renamed(obj=article, old_slug=old)
+    outbox.touched(articles=[article.pk])
     audit(
         by=by,
         objects=[article],
@@ -308,8 +325,11 @@ def article_rename(*, article: Article, slug: str, by: AbstractBaseUser | None) 
 def article_tags_set(*, article: Article, tags: Iterable[Tag]) -> None:
     """Give `article` exactly these tags, in this order (the editors': the API shows the first
     first), keeping the published counts."""
-    with article_counts_kept(article_ids=[article.pk]):
-        _tag_links_set(article=article, tags=list(tags))
+    with transaction.atomic():
+        with article_counts_kept(article_ids=[article.pk]):
+            changed = _tag_links_set(article=article, tags=list(tags))
+        if changed:  # once counted: the tags' visibility reads the counts
+            outbox.touched(articles=[article.pk])
 
 
 @transaction.atomic
@@ -334,13 +354,15 @@ def tag_merge(*, source: Tag, target: Tag, by: AbstractBaseUser | None) -> int:
     # merge, and PostgreSQL then cancels one of the two; no count is left wrong.
     list(Tag.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk"))
     links = ArticleTag.objects.filter(tag=source)
-    carried = links.count()
-    Article.objects.filter(pk__in=links.values("article")).update(updated_at=timezone.now())
+    relinked = list(links.values_list("article_id", flat=True))
+    carried = len(relinked)
+    Article.objects.filter(pk__in=relinked).update(updated_at=timezone.now())
     _links_merge(source=source, target=target)
     merge_audit(by=by, source=source, target=target, carried=carried)
     slug_merged(source=source, target=target)  # before the delete: its old slugs go to target
     Tag.objects.filter(pk=source.pk).delete()
     tag_counts_refresh(tag_ids=[target.pk])
+    outbox.touched(articles=relinked, tags=[source.pk, target.pk])
     purge_everything()  # the updates above send no signal (botbeat/signals.py)
     return carried
 

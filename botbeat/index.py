@@ -30,6 +30,11 @@ INDEX = (
     Link("articles", "/api/v1/articles/", "The feed, newest first: filters, search, cursors."),
     Link("companies", "/api/v1/companies/", "The companies, by name."),
     Link("tags", "/api/v1/tags/", "The tags, by name."),
+    Link(
+        "changes",
+        "/api/v1/changes/",
+        "The change feed: what changed in public content, oldest first, resumable by `since`.",
+    ),
     Link("auth_register", "/api/v1/auth/register/", "Sign a reader up (POST)."),
     Link("auth_token", "/api/v1/auth/token/", "Exchange a username and password for a token."),
     Link(

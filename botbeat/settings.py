@@ -138,6 +138,8 @@ INSTALLED_APPS = [
     "companies",
     "articles",
     "comments",
+    "changes",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -244,6 +246,22 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+# Background tasks (django.tasks): scheduled publications, the outbox's retention, webhook
+# deliveries. The default backend keeps them in the database (django-tasks-db), so nothing but
+# the database is needed: run `manage.py db_worker` beside the web processes. TASKS_BACKEND
+# names another backend (a broker-based one, past one machine).
+TASKS = {
+    "default": {
+        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "webhooks"],
+    }
+}
+# How long the change feed keeps its changes (a `since` older than that is a 410).
+CHANGES_RETENTION_DAYS = env_int("CHANGES_RETENTION_DAYS", 90)
+# How often the change feed's maintenance runs (changes.tasks.maintain: announcing what a lost
+# task left out, pruning past the retention), in seconds.
+CHANGES_MAINTENANCE_SECONDS = env_int("CHANGES_MAINTENANCE_SECONDS", 300)
 
 # The server-side cache of public API answers (botbeat/cache.py). Its invalidation needs a
 # cache every worker shares, so it is on by default only with Redis.
@@ -387,6 +405,7 @@ SPECTACULAR_SETTINGS = {
         "ArticleCategoryEnum": "articles.models.Category",
         "ArticleStatusEnum": "articles.models.Status",
         "CommentStatusEnum": "comments.models.Comment.Status",
+        "ChangeTypeEnum": "changes.models.ChangeType",
         "CommentModerationStatusEnum": "comments.serializers.MODERATION_STATUS_CHOICES",
         "HealthOkEnum": "botbeat.health.OK",
         "HealthStateEnum": "botbeat.health.STATES",

@@ -14,6 +14,7 @@ from botbeat.docs import REDOC_CSP, RedocView, SchemaView, SwaggerView
 from botbeat.errors import api_not_found
 from botbeat.health import HealthzView, ReadyzView
 from botbeat.index import ApiIndexView
+from changes.views import ChangeFeedView
 from companies.views import CompanyViewSet
 
 router = SimpleRouter()
@@ -25,6 +26,7 @@ urlpatterns = [
     path("api/v1/", ApiIndexView.as_view(), name="api-index"),
     path("api/v1/", include(router.urls)),
     path("api/v1/", include("comments.urls")),
+    path("api/v1/changes/", ChangeFeedView.as_view(), name="changes"),
     path("api/v1/auth/", include("accounts.urls")),
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -25,6 +25,7 @@ from botbeat.counts import count_of
 from botbeat.roles import moderates
 from botbeat.services import Forbidden, Invalid, NotFound, audit
 from botbeat.text import control_character_in, is_visible_text
+from changes import outbox
 from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, Comment, ancestor_ids, thread_place
 
 
@@ -82,6 +83,7 @@ def _set_status(comment: Comment, status: str) -> None:
     is_visible = status == Comment.Status.VISIBLE
     if is_visible != was_visible:
         _count_visible(comment, 1 if is_visible else -1)
+    outbox.touched(comments=[comment.pk])
 
 
 @transaction.atomic
@@ -129,6 +131,7 @@ def comment_create(
     Comment.objects.filter(pk=comment.pk).update(path=comment.path, thread=comment.thread)
     if comment.status == Comment.Status.VISIBLE:
         _count_visible(comment, 1)
+    outbox.touched(comments=[comment.pk])
     return comment
 
 
@@ -173,6 +176,7 @@ def comment_edit(*, comment: Comment, editor: User, body: str) -> Comment:
         comment.body = body
         comment.edited_at = timezone.now()
         comment.save(update_fields=["body", "edited_at"])
+        outbox.touched(comments=[comment.pk])
     return comment
 
 

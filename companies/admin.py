@@ -1,10 +1,12 @@
 from django.contrib import admin
+from django.db import transaction
 from django.urls import reverse
 
 from articles.models import Article
 from botbeat.admin import MergeActionMixin, NewsroomAdmin, count_link
 from botbeat.counts import count_of
 from botbeat.redirects import old_slugs, slug_renamed, stored_slug
+from changes import outbox
 from companies.models import Company
 from companies.services import company_counts_refresh, company_merge
 
@@ -48,6 +50,18 @@ class CompanyAdmin(MergeActionMixin, NewsroomAdmin):
         # The save wrote the row whole, published_count as loaded: recount it, in case an
         # article was published meanwhile.
         company_counts_refresh(company_ids=[obj.pk])
+        # Its name and logo show in every article of it.
+        outbox.touched(companies=[obj.pk], companies_shown=[obj.pk])
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, Company.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        """Only a company without articles can go (they protect it): in the feed all the same."""
+        with transaction.atomic():
+            ids = list(queryset.values_list("pk", flat=True))
+            super().delete_queryset(request, queryset)
+            outbox.touched(companies=ids)
 
     @admin.display(description="articles", ordering="articles_total")
     def articles_total(self, company):

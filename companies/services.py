@@ -12,6 +12,7 @@ from botbeat.counts import count_of, stored_count_refresh
 from botbeat.purge import purge_everything
 from botbeat.redirects import slug_merged
 from botbeat.services import Invalid, merge_audit
+from changes import outbox
 from companies.models import Company
 
 # What a merge copies from the duplicate when the company it is merged into has it blank.
@@ -48,11 +49,18 @@ def company_merge(*, source: Company, target: Company, by: AbstractBaseUser | No
         setattr(target, name, getattr(source, name))
     if filled:
         target.save(update_fields=[*filled, "updated_at"])
-    moved = Article.objects.filter(company=source).update(company=target, updated_at=timezone.now())
+    source_id = source.pk  # the delete below forgets it
+    moving = list(Article.objects.filter(company=source).values_list("pk", flat=True))
+    moved = Article.objects.filter(pk__in=moving).update(company=target, updated_at=timezone.now())
     merge_audit(by=by, source=source, target=target, carried=moved)
     slug_merged(source=source, target=target)  # before the delete: its old slugs go to target
     source.delete()
     company_counts_refresh(company_ids=[target.pk])
+    outbox.touched(
+        articles=moving,
+        companies=[source_id, target.pk],
+        companies_shown=[target.pk] if filled else [],
+    )
     purge_everything()  # the update above sends no signal (botbeat/signals.py)
     return moved
 

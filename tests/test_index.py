@@ -19,6 +19,7 @@ def test_the_index_links_every_entry_point_by_absolute_url(api):
         "articles": "http://testserver/api/v1/articles/",
         "companies": "http://testserver/api/v1/companies/",
         "tags": "http://testserver/api/v1/tags/",
+        "changes": "http://testserver/api/v1/changes/",
         "auth_register": "http://testserver/api/v1/auth/register/",
         "auth_token": "http://testserver/api/v1/auth/token/",
         "auth_session": "http://testserver/api/v1/auth/session/",

@@ -625,10 +625,17 @@ def test_publish_now_costs_the_same_few_queries_per_article(chief):
             act(chief, "publish_now", articles)
         return len(queries)
 
+    # The outbox's own (changes.outbox.touched): what it announced of the article, the
+    # article and its tags (3); what it announced of its company, tags and comments, the
+    # comments that come with it, the company's visibility (3); the changes, their scopes and
+    # the announced state written (3); on PostgreSQL the feed's lock. Cached from the first
+    # run on: the admin's content type.
+    outbox = 9 if connection.vendor == "sqlite" else 10
+    cost(1)
     one, twenty = cost(1), cost(20)
 
-    assert twenty - one == 19 * 10
-    assert Article.objects.published().count() == 21
+    assert twenty - one == 19 * (10 + outbox)
+    assert Article.objects.published().count() == 22
 
 
 def test_a_publication_through_the_form_is_recorded_once_by_its_service(chief):
