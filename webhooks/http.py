@@ -1,0 +1,83 @@
+"""One POST to a checked target (webhooks.targets), connected to the address that was checked,
+with a deadline for the whole exchange: the lease (webhooks.delivery) relies on no POST
+outliving it."""
+
+import http.client
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+
+from webhooks.targets import Target
+
+ANSWER_START_BYTES = 500
+
+
+@dataclass
+class Answer:
+    status_code: int | None  # None: no answer (see error)
+    start: str  # the answer's first bytes, or the error
+    error: str
+    seconds: float
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, target: Target, address: str, timeout: float):
+        super().__init__(target.host, target.port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, target: Target, address: str, timeout: float):
+        super().__init__(target.host, target.port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        # The certificate is checked against the URL's host, not the address.
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def post(target: Target, body: bytes, headers: dict[str, str], *, timeout: float) -> Answer:
+    """POST `body` to `target`'s first address; the whole exchange ends within `timeout`."""
+    started = time.monotonic()
+    kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    connection = kind(target, target.addresses[0], timeout)
+    # A server that drips its answer a byte at a time never trips the socket's timeout: past
+    # the deadline the socket is shut, whatever the exchange is doing.
+    timer = threading.Timer(timeout, _shut, [connection])
+    timer.start()
+    try:
+        connection.request("POST", target.path, body=body, headers=headers)
+        response = connection.getresponse()
+        start = response.read(ANSWER_START_BYTES)
+        return Answer(
+            response.status,
+            start.decode("utf-8", "replace"),
+            "",
+            time.monotonic() - started,
+        )
+    except (OSError, http.client.HTTPException, ssl.SSLError) as error:
+        elapsed = time.monotonic() - started
+        message = (
+            f"no answer within {timeout:g} s"
+            if elapsed >= timeout or isinstance(error, TimeoutError)
+            else f"{type(error).__name__}: {error}"
+        )
+        return Answer(None, message[:ANSWER_START_BYTES], message[:255], elapsed)
+    finally:
+        timer.cancel()
+        connection.close()
+
+
+def _shut(connection: http.client.HTTPConnection) -> None:
+    sock = connection.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
