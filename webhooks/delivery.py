@@ -48,7 +48,7 @@ def lease_length() -> timedelta:
 def backoff(failures: int) -> timedelta:
     """How long to wait after the `failures`-th failure in a row: 5 s, 10 s, 20 s, … doubling
     up to 1 h, then hourly until the endpoint is disabled (3 days, so well over 24 h)."""
-    return min(FIRST_RETRY * 2 ** (failures - 1), LONGEST_RETRY)
+    return min(FIRST_RETRY * 2 ** min(failures - 1, 20), LONGEST_RETRY)
 
 
 def new_secret() -> str:
@@ -124,7 +124,7 @@ def release(endpoint_id: int, token: str) -> None:
     )
 
 
-def held(endpoint_id: int, token: str, **changes) -> bool:
+def held(endpoint_id: int, token: str, **changes: object) -> bool:
     """Write `changes` to the cursor and renew the lease, if `token` still holds it."""
     return bool(
         DeliveryCursor.objects.filter(endpoint_id=endpoint_id, lease_token=token).update(
@@ -199,7 +199,7 @@ def _hole(
     if cursor.gap_seen_at is not None and now >= cursor.gap_seen_at + grace:
         return None
     seen = cursor.gap_seen_at or now
-    changes = {"gap_seen_at": seen}
+    changes: dict[str, object] = {"gap_seen_at": seen}
     if skipped is not None:
         changes["position"] = skipped
     held(endpoint_id, token, **changes)
@@ -232,10 +232,7 @@ def _attempt(
             cursor.position, cursor.attempts = change.id, 0
             return None
         failing_since = endpoint.failing_since or now
-        if now - failing_since >= DISABLE_AFTER:
-            retry_at = None
-        else:
-            retry_at = now + backoff(attempt)
+        retry_at = None if now - failing_since >= DISABLE_AFTER else now + backoff(attempt)
         if not held(endpoint.pk, token, attempts=attempt, retry_at=retry_at):
             return Outcome.LOST, None
         log(endpoint, change, answer, attempt=attempt, next_retry_at=retry_at)

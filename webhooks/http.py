@@ -2,6 +2,7 @@
 with a deadline for the whole exchange: the lease (webhooks.delivery) relies on no POST
 outliving it."""
 
+import contextlib
 import http.client
 import socket
 import ssl
@@ -33,13 +34,14 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, target: Target, address: str, timeout: float):
-        super().__init__(target.host, target.port, timeout=timeout)
+        self._tls = ssl.create_default_context()
+        super().__init__(target.host, target.port, timeout=timeout, context=self._tls)
         self._address = address
 
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), self.timeout)
         # The certificate is checked against the URL's host, not the address.
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def post(target: Target, body: bytes, headers: dict[str, str], *, timeout: float) -> Answer:
@@ -77,7 +79,5 @@ def post(target: Target, body: bytes, headers: dict[str, str], *, timeout: float
 def _shut(connection: http.client.HTTPConnection) -> None:
     sock = connection.sock
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
