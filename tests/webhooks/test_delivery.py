@@ -117,10 +117,13 @@ def test_a_rolled_back_write_hands_nothing_to_the_worker(
     receiver, endpoint_for, django_capture_on_commit_callbacks
 ):
     endpoint_for(receiver)
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
-        with transaction.atomic():
-            record("tag.updated")
-            raise RuntimeError
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        record("tag.updated")
+        raise RuntimeError
 
     assert deliver_task_args() == []
 
