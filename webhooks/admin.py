@@ -109,7 +109,7 @@ class EndpointAdmin(EditorsOnly, NewsroomAdmin):
         for endpoint in disabled:
             self.message_user(
                 request,
-                f"{endpoint.url} is disabled: {endpoint.disabled_reason or 'by hand'}. "
+                f"The endpoint {endpoint.url} is disabled: {endpoint.disabled_reason or 'by hand'}. "
                 "Select it and “Enable again” once it answers.",
                 messages.ERROR,
             )

@@ -15,14 +15,15 @@ from django.conf import settings
 
 type IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-# The address classes refused, as `ipaddress` names them.
+# The address classes refused, as `ipaddress` names them; the most telling first (loopback
+# and link-local addresses are private too).
 REFUSED_CLASSES = (
-    "is_private",
+    "is_unspecified",
     "is_loopback",
     "is_link_local",
     "is_multicast",
     "is_reserved",
-    "is_unspecified",
+    "is_private",
 )
 
 
