@@ -105,11 +105,13 @@ class EndpointAdmin(EditorsOnly, NewsroomAdmin):
         return response
 
     def changelist_view(self, request, extra_context=None):
-        disabled = list(Endpoint.objects.filter(is_enabled=False, disabled_at__isnull=False)[:10])
-        for endpoint in disabled:
+        # On the page itself only: a POST (an action) would keep them for the page after it.
+        disabled = Endpoint.objects.filter(is_enabled=False) if request.method == "GET" else []
+        for endpoint in disabled[:10]:
             self.message_user(
                 request,
-                f"The endpoint {endpoint.url} is disabled: {endpoint.disabled_reason or 'by hand'}. "
+                f"The endpoint {endpoint.url} is disabled: "
+                f"{endpoint.disabled_reason or 'by hand'}. "
                 "Select it and “Enable again” once it answers.",
                 messages.ERROR,
             )

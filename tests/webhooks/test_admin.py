@@ -122,7 +122,7 @@ def test_a_private_target_is_refused_at_registration(editor_client, settings, ur
 
 def test_an_endpoint_page_shows_its_deliveries(editor_client, receiver, endpoint_for):
     endpoint = endpoint_for(receiver)
-    first, second = record("tag.removed", "article.removed")
+    first, _ = record("tag.removed", "article.removed")
     receiver.statuses = [500]
     delivery.drive(endpoint.pk)
 
