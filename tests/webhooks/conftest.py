@@ -1,11 +1,8 @@
 import datetime as dt
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
-from changes.models import Change
-from changes.signals import changes_recorded
 from tests.webhooks.receiver import Receiver
 from webhooks.services import endpoint_create
 
@@ -21,14 +18,6 @@ def receiver():
 def _loopback_allowed(settings):
     """The receivers listen on loopback: allowed here, refused by default (test_targets)."""
     settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
-
-
-def record(*types: str, key: str = "gone", object_id: int = 1) -> list[Change]:
-    """What the outbox does: Change rows, and changes_recorded, inside the write's transaction."""
-    with transaction.atomic():
-        rows = [Change.objects.create(type=t, key=key, object_id=object_id) for t in types]
-        changes_recorded.send(sender=Change, changes=rows)
-    return rows
 
 
 @pytest.fixture

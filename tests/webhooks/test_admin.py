@@ -3,7 +3,7 @@ from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 from tests.factories import EditorFactory, ModeratorFactory, StaffFactory, UserFactory
-from tests.webhooks.conftest import record
+from tests.webhooks.outbox import record
 from webhooks import delivery, tasks
 from webhooks.models import DeliveryAttempt, DeliveryCursor, Endpoint
 from webhooks.services import endpoint_create

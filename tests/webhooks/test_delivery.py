@@ -9,7 +9,7 @@ from standardwebhooks import Webhook
 from changes.data import change_data
 from changes.models import Change
 from tests.factories import ArticleFactory
-from tests.webhooks.conftest import record
+from tests.webhooks.outbox import record
 from webhooks import delivery, tasks
 from webhooks.models import DeliveryAttempt, DeliveryCursor, Endpoint
 

@@ -2,7 +2,7 @@ import socket
 
 import pytest
 
-from tests.webhooks.conftest import record
+from tests.webhooks.outbox import record
 from webhooks import delivery
 from webhooks.models import DeliveryAttempt
 from webhooks.targets import TargetRefused, resolve
