@@ -2,7 +2,6 @@
 database both processes see, and `shell()` to write to that database from another process."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -78,4 +77,3 @@ def sqlite_database(directory: Path) -> str:
     url = f"sqlite:///{directory / 'worker.sqlite3'}"
     manage("migrate", "-v", "0", env=worker_environment(url))
     return url
-
