@@ -8,7 +8,8 @@ answer's arrival is timed on receipt, before anything is parsed) and a real
 `manage.py db_worker --queue-name webhooks --interval I`, then writes `--deliveries` changes
 one at a time, as the outbox does (a Change row and changes_recorded in the transaction),
 waiting 0.3 s plus a random part of the poll interval between them, so that the worker is idle
-each time and the commits fall anywhere in its poll cycle (uniformly). The latency is the receipt's time minus the commit's.
+each time and the commits fall anywhere in its poll cycle. The latency is the receipt's time
+minus the commit's.
 
 The command runs itself with that database: unless its environment already names it, it
 re-executes itself with DATABASE_URL set (and WEBHOOKS_ALLOW_PRIVATE_TARGETS=true, the receiver

@@ -17,17 +17,18 @@ behind it, so the order holds. Crash safety:
 """
 
 import base64
-import json
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 from standardwebhooks import Webhook
 
+from botbeat.renderers import iso_datetime
 from changes.data import change_data
 from changes.models import Change
 from webhooks import http
@@ -57,15 +58,27 @@ def new_secret() -> str:
 
 def payload(change: Change) -> bytes:
     """The body: `{"type", "timestamp", "data"}`, `data` the resource as the public sees it
-    now (None once it is gone)."""
-    body = {"type": change.type, "timestamp": change.at, "data": change_data(change)}
-    return json.dumps(body, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+    now, as its GET writes it (None once it is gone), `timestamp` the change's `at` as the
+    change feed writes it."""
+    body = {"type": change.type, "timestamp": iso_datetime(change.at), "data": change_data(change)}
+    return JSONRenderer().render(body)
 
 
-def send(endpoint: Endpoint, change: Change) -> http.Answer:
-    """POST `change` to `endpoint`, signed; a refused target is a failed attempt."""
-    now = timezone.now()
+def send(
+    endpoint: Endpoint, change: Change, *, still_ours: Callable[[], bool] | None = None
+) -> http.Answer | None:
+    """POST `change` to `endpoint`, signed; a refused target is a failed attempt.
+    `still_ours` is asked last before the POST (after the body and the DNS lookup, which take
+    their time): False, and nothing is sent (None)."""
     body = payload(change)
+    try:
+        target = resolve(endpoint.url)
+    except TargetRefused as refused:
+        message = str(refused)[:255]
+        return http.Answer(None, message, message, 0.0)
+    if still_ours is not None and not still_ours():
+        return None
+    now = timezone.now()
     signature = Webhook(endpoint.secret).sign(str(change.id), now, body.decode())
     headers = {
         "content-type": "application/json",
@@ -74,11 +87,6 @@ def send(endpoint: Endpoint, change: Change) -> http.Answer:
         "webhook-timestamp": str(int(now.timestamp())),
         "webhook-signature": signature,
     }
-    try:
-        target = resolve(endpoint.url)
-    except TargetRefused as refused:
-        message = str(refused)[:255]
-        return http.Answer(None, message, message, 0.0)
     return http.post(target, body, headers, timeout=settings.WEBHOOKS_TIMEOUT_SECONDS)
 
 
@@ -179,8 +187,6 @@ def _deliver(endpoint_id: int, token: str) -> tuple[str, datetime | None]:
                 if not held(endpoint_id, token, position=skipped, gap_seen_at=None):
                     return Outcome.LOST, None
                 skipped = None
-            if not held(endpoint_id, token):  # renewed for the POST's length
-                return Outcome.LOST, None
             outcome = _attempt(endpoint, cursor, change, token)
             if outcome is not None:
                 return outcome
@@ -211,7 +217,10 @@ def _attempt(
 ) -> tuple[str, datetime | None] | None:
     """POST `change`; on a 2xx move the position past it (None: go on), else schedule the
     retry. Either way the attempt is logged in the transaction that writes the cursor."""
-    answer = send(endpoint, change)
+    # The lease renewed for the POST's length, just before it (webhooks.http's deadline).
+    answer = send(endpoint, change, still_ours=lambda: held(endpoint.pk, token))
+    if answer is None:
+        return Outcome.LOST, None
     now = timezone.now()
     attempt = cursor.attempts + 1
     with transaction.atomic():
@@ -258,6 +267,7 @@ def resend(endpoint_id: int, change_id: int) -> DeliveryAttempt | None:
     if endpoint is None or change is None:
         return None
     answer = send(endpoint, change)
+    assert answer is not None  # nothing to ask before the POST
     done = DeliveryAttempt.objects.filter(endpoint=endpoint, change=change).aggregate(
         n=Max("attempt")
     )

@@ -4,6 +4,7 @@ import json
 import pytest
 from django.db import transaction
 from django_tasks_db.models import DBTaskResult
+from rest_framework.renderers import JSONRenderer
 from standardwebhooks import Webhook
 
 from changes.data import change_data
@@ -21,7 +22,7 @@ def deliver_task_args() -> list[list]:
     return [row.args_kwargs["args"] for row in rows.order_by("enqueued_at")]
 
 
-def test_a_delivery_is_signed_and_verifies_with_standardwebhooks(receiver, endpoint_for):
+def test_a_delivery_is_signed_and_verifies_with_standardwebhooks(api, receiver, endpoint_for):
     endpoint = endpoint_for(receiver)
     article = ArticleFactory()
     (change,) = record("article.published", key=article.slug, object_id=article.pk)
@@ -35,9 +36,11 @@ def test_a_delivery_is_signed_and_verifies_with_standardwebhooks(receiver, endpo
     payload = Webhook(endpoint.secret).verify(got.body, got.headers)
     assert payload == {
         "type": "article.published",
-        "timestamp": json.loads(json.dumps(change.at, cls=delivery.DjangoJSONEncoder)),
-        "data": json.loads(json.dumps(change_data(change), cls=delivery.DjangoJSONEncoder)),
+        "timestamp": change.at.isoformat().replace("+00:00", "Z"),
+        "data": json.loads(JSONRenderer().render(change_data(change))),
     }
+    # The article as its public GET shows it.
+    assert payload["data"] == api.get(f"/api/v1/articles/{article.slug}/").json()
     assert payload["data"]["slug"] == article.slug
     # Another secret does not verify it.
     with pytest.raises(Exception, match="signature"):
