@@ -1,5 +1,7 @@
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
 from tests.factories import EditorFactory, ModeratorFactory, StaffFactory, UserFactory
@@ -182,3 +184,25 @@ def test_a_disabled_endpoint_is_flagged_and_can_be_enabled_again(
     queued = DBTaskResult.objects.get(task_path=tasks.deliver.module_path)
     assert queued.args_kwargs["args"] == [endpoint.pk]
     assert "is disabled" not in editor_client.get(ENDPOINTS).content.decode()
+
+
+def test_the_endpoint_list_costs_the_same_queries_for_1_or_20_endpoints(
+    editor_client, receiver, endpoint_for
+):
+    def endpoints(n):
+        for _ in range(n):
+            endpoint = endpoint_for(receiver)
+            record("tag.removed")
+            delivery.drive(endpoint.pk)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert editor_client.get(ENDPOINTS).status_code == 200
+        return len(captured)
+
+    endpoints(1)
+    one = queries()
+    endpoints(19)
+
+    assert queries() == one
+    assert editor_client.get(ENDPOINTS).content.decode().count(">200</a>") == 20
