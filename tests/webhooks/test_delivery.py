@@ -327,3 +327,19 @@ def test_resending_posts_again_out_of_band(receiver, endpoint_for):
         receiver.received[-1].body, receiver.received[-1].headers
     )
     assert DeliveryCursor.objects.get(pk=endpoint.pk).position == second.id
+
+
+def test_one_round_of_the_redrive_waits_in_the_queue_at_a_time(clock, settings):
+    settings.WEBHOOKS_REDRIVE_SECONDS = 30
+    waiting = DBTaskResult.objects.filter(task_path=tasks.redrive.module_path, status="READY")
+
+    tasks.redrive_ensure()
+    tasks.redrive_ensure()
+    assert waiting.count() == 1
+
+    # A worker takes that round: the round schedules the next one first thing.
+    waiting.update(status="RUNNING")
+    tasks.redrive.call()
+    (following,) = waiting
+    assert following.run_after == clock.now + dt.timedelta(seconds=30)
+    assert following.queue_name == "webhooks"
