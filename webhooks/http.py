@@ -23,32 +23,50 @@ class Answer:
     seconds: float
 
 
+def _connect(target: Target, timeout: float) -> socket.socket:
+    """A connection to the first of the target's checked addresses that accepts one, all
+    tried within `timeout`."""
+    deadline = time.monotonic() + timeout
+    error: OSError = OSError(f"{target.host} has no address")
+    for address in target.addresses:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"no connection within {timeout:g} s")
+        try:
+            return socket.create_connection((address, target.port), left)
+        except OSError as refused:
+            error = refused
+    raise error
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, target: Target, address: str, timeout: float):
+    def __init__(self, target: Target, timeout: float):
         super().__init__(target.host, target.port, timeout=timeout)
-        self._address = address
+        self._target = target
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _connect(self._target, self.timeout)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, target: Target, address: str, timeout: float):
+    def __init__(self, target: Target, timeout: float):
         self._tls = ssl.create_default_context()
         super().__init__(target.host, target.port, timeout=timeout, context=self._tls)
-        self._address = address
+        self._target = target
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        # The certificate is checked against the URL's host, not the address.
-        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
+        # The certificate is checked against the URL's host (and sent as SNI), not the address.
+        self.sock = self._tls.wrap_socket(
+            _connect(self._target, self.timeout), server_hostname=self.host
+        )
 
 
 def post(target: Target, body: bytes, headers: dict[str, str], *, timeout: float) -> Answer:
-    """POST `body` to `target`'s first address; the whole exchange ends within `timeout`."""
+    """POST `body` to `target` (its first address that accepts a connection); the whole
+    exchange ends within `timeout`."""
     started = time.monotonic()
     kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-    connection = kind(target, target.addresses[0], timeout)
+    connection = kind(target, timeout)
     # A server that drips its answer a byte at a time never trips the socket's timeout: past
     # the deadline the socket is shut, whatever the exchange is doing.
     timer = threading.Timer(timeout, _shut, [connection])

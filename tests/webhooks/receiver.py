@@ -6,6 +6,7 @@ until `release()`: the worker test kills the worker while it waits. `delay` slow
 (the timeout test)."""
 
 import json
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ class Receiver:
     released: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def start(self) -> "Receiver":
+    def start(self, tls: ssl.SSLContext | None = None) -> "Receiver":
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -68,6 +69,8 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self
