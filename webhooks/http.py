@@ -42,22 +42,22 @@ def _connect(target: Target, timeout: float) -> socket.socket:
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     def __init__(self, target: Target, timeout: float):
         super().__init__(target.host, target.port, timeout=timeout)
-        self._target = target
+        self._target, self._timeout = target, timeout
 
     def connect(self) -> None:
-        self.sock = _connect(self._target, self.timeout)
+        self.sock = _connect(self._target, self._timeout)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, target: Target, timeout: float):
         self._tls = ssl.create_default_context()
         super().__init__(target.host, target.port, timeout=timeout, context=self._tls)
-        self._target = target
+        self._target, self._timeout = target, timeout
 
     def connect(self) -> None:
         # The certificate is checked against the URL's host (and sent as SNI), not the address.
         self.sock = self._tls.wrap_socket(
-            _connect(self._target, self.timeout), server_hostname=self.host
+            _connect(self._target, self._timeout), server_hostname=self.host
         )
 
 
