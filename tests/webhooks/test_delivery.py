@@ -1,7 +1,9 @@
 import datetime as dt
 import json
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 from rest_framework.renderers import JSONRenderer
@@ -343,3 +345,12 @@ def test_one_round_of_the_redrive_waits_in_the_queue_at_a_time(clock, settings):
     (following,) = waiting
     assert following.run_after == clock.now + dt.timedelta(seconds=30)
     assert following.queue_name == "webhooks"
+
+
+def test_the_command_queues_a_redrive_round_for_the_worker():
+    out = StringIO()
+    call_command("webhooks_redrive", stdout=out)
+
+    queued = DBTaskResult.objects.get(task_path=tasks.redrive.module_path)
+    assert (queued.status, queued.queue_name) == ("READY", "webhooks")
+    assert str(queued.id) in out.getvalue()
