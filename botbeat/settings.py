@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "articles",
     "comments",
     "changes",
+    "webhooks",
     "django_tasks_db",
 ]
 
@@ -257,6 +258,19 @@ TASKS = {
         "QUEUES": ["default", "webhooks"],
     }
 }
+# Webhooks (webhooks/): a target whose address is private, loopback, link-local, multicast,
+# reserved or unspecified is refused, at registration and at each delivery, unless this allows
+# it (the tests, for their loopback receivers).
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+# A delivery that has no answer within this many seconds failed (API.md says 10).
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 10)
+# How often the worker looks for endpoints whose delivery task died with its worker (SIGKILL,
+# a lost machine) and drives them again.
+WEBHOOKS_REDRIVE_SECONDS = env_int("WEBHOOKS_REDRIVE_SECONDS", 30)
+# On PostgreSQL a change's id is taken before its transaction commits, so a lower id can still
+# be in flight when a higher one is visible: a hole in the ids is waited for this long (then
+# taken for a rolled-back write) before the deliveries pass it.
+WEBHOOKS_GAP_GRACE_SECONDS = env_int("WEBHOOKS_GAP_GRACE_SECONDS", 10)
 # How long the change feed keeps its changes (a `since` older than that is a 410).
 CHANGES_RETENTION_DAYS = env_int("CHANGES_RETENTION_DAYS", 90)
 # How often the change feed's maintenance runs (changes.tasks.maintain: announcing what a lost

@@ -62,6 +62,7 @@ def test_editor_index_shows_newsroom_content_not_comments(editor_client):
     assert index(editor_client) == {
         "articles": ["Article", "Tag"],
         "companies": ["Company"],
+        "webhooks": ["DeliveryAttempt", "Endpoint"],  # webhooks/admin.py: Editors only
     }
 
 
@@ -87,6 +88,8 @@ def test_staff_without_a_role_sees_an_empty_admin(db):
         "/admin/comments/comment/",
         "/admin/auth/user/",
         "/admin/admin/logentry/",
+        "/admin/webhooks/endpoint/",
+        "/admin/webhooks/deliveryattempt/",
     ):
         assert client.get(url).status_code == 403, url
 

@@ -25,8 +25,12 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve
 
 from articles.models import Article
+from changes.models import Change
 from tests.factories import StaffFactory
 from tests.hardening.conftest import NUMBERS
+from webhooks.models import DeliveryAttempt
+from webhooks.services import endpoint_create
+from webhooks.tasks import redrive
 
 # Not in the URLconf, answered all the same.
 EXTRA_PATHS = (
@@ -115,6 +119,13 @@ def every_path(world) -> list[str]:
     LogEntry.objects.log_actions(
         world.staff.pk, [world.seed], ADDITION, change_message="For the admin's log pages."
     )
+    # For the webhooks' admin pages: an endpoint and a delivery.
+    endpoint = endpoint_create(url="https://93.184.215.14/hooks", event_types=[])
+    change = Change.objects.create(type="tag.removed", key="gone", object_id=1)
+    DeliveryAttempt.objects.create(
+        endpoint=endpoint, change=change, attempt=1, status_code=200, duration_ms=1
+    )
+    redrive.enqueue()  # a task (django_tasks_db's admin pages)
     # For the sign-in lockout's pages (django-axes): one row of each of its tables.
     seen = {"username": "alice", "ip_address": "127.0.0.1", "user_agent": "-", "http_accept": "-"}
     AccessLog.objects.create(**seen, path_info="/admin/login/")
