@@ -87,9 +87,11 @@ class ChangeSerializer(serializers.Serializer):
         "company's or tag's slug, a comment's id (as a string). A mirror stores by "
         "(kind, key): a `*.removed` drops that key."
     )
+    # anyOf, not oneOf: every property of an article's detail is optional (`fields` may leave
+    # any out), so a company or a tag is also a valid detail; the `type`'s kind says which.
     data = extend_schema_field(
         {
-            "oneOf": [
+            "anyOf": [
                 {"$ref": f"#/components/schemas/{name}"}
                 for name in ("ArticleDetail", "Company", "Tag", "Comment")
             ],
@@ -98,8 +100,8 @@ class ChangeSerializer(serializers.Serializer):
     )(serializers.JSONField)(
         allow_null=True,
         help_text="The resource as its own GET shows it now (an article's detail, a company, "
-        "a tag, a comment); null for a `*.removed`, and for a resource the public no longer "
-        "sees (a later change in the feed says so).",
+        "a tag, a comment: the `type`'s kind says which); null for a `*.removed`, and for a "
+        "resource the public no longer sees (a later change in the feed says so).",
     )
 
 

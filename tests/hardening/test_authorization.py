@@ -116,6 +116,14 @@ def feed_is_public_unless_editor(role, response, world):
     return [] if not got & {DRAFT_SLUG, SCHEDULED_SLUG} else [f"{role} sees {got}"]
 
 
+def changes_show_the_public_only(role, response, world):
+    # Drafts never appear in the change feed, whoever asks (API.md, "The change feed").
+    keys = {change["key"] for change in response.json()["results"]}
+    hidden = keys & {DRAFT_SLUG, SCHEDULED_SLUG, HIDDEN_COMPANY_SLUG, HIDDEN_TAG_SLUG}
+    problems = [f"{role} sees {hidden}"] if hidden else []
+    return problems + ([] if SEED_SLUG in keys else [f"{role} misses the seed article"])
+
+
 def scheduled_is_for_editors_only(role, response, world):
     seen = SCHEDULED_SLUG in slugs(response)
     return [] if seen == (role in SEES_UNPUBLISHED) else [f"{role}: scheduled seen: {seen}"]
@@ -406,6 +414,13 @@ TABLE: dict[str, list[Probe]] = {
               f"/api/v1/companies/{OLD_HIDDEN_COMPANY_SLUG}/", editors(404, 301)),
     ],
     "GET /api/v1/tags/": [Probe("the tags", "/api/v1/tags/?page_size=100", everyone(200))],
+    "GET /api/v1/changes/": [
+        Probe("the change feed", "/api/v1/changes/?page_size=100", everyone(200),
+              check=changes_show_the_public_only),
+        Probe("a draft's company", f"/api/v1/changes/?company={HIDDEN_COMPANY_SLUG}",
+              everyone(400)),
+        Probe("a draft's tag", f"/api/v1/changes/?tag={HIDDEN_TAG_SLUG}", everyone(400)),
+    ],
     "GET /api/v1/tags/{slug}/": [
         Probe("a tag", "/api/v1/tags/generative-ai/", everyone(200)),
         Probe("a tag only a draft has", f"/api/v1/tags/{HIDDEN_TAG_SLUG}/", editors()),

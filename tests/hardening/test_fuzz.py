@@ -109,6 +109,11 @@ RULES = {
     "GET /api/v1/articles/{slug}/suggested/": NEEDS_EXPAND,
     "GET /api/v1/articles/{slug}/page/": NEEDS_EXPAND,
     "GET /api/v1/articles/{slug}/comments/": {("cursor", "invalid_cursor")},
+    "GET /api/v1/changes/": {
+        ("company", "invalid_choice"),  # no public company has this slug
+        ("tag", "invalid_choice"),  # no public tag has this slug
+        ("since", "invalid_since"),  # opaque: the pattern cannot say what decodes
+    },
     "POST /api/v1/auth/register/": {
         ("username", "unique"),
         ("display_name", "control_characters"),

@@ -36,11 +36,14 @@ PARAMETERS = [(path, method, p["name"], p["schema"]) for path, method, p in QUER
 INTEGER_PARAMETERS = [p for p in PARAMETERS if p[3].get("type") == "integer"]
 DATE_PARAMETERS = [p for p in PARAMETERS if is_date(p[3])]
 # The repeatable parameters (`tag`, `tag_any`, `exclude_tag`): slugs of what the caller may see.
-# The comma-separated lists (`fields`, `expand`: explode false) are tests/articles/test_fields.py's.
+# The comma-separated lists (`fields`, `expand`: explode false) are tests/articles/test_fields.py's,
+# the change feed's `type` (an enum, not slugs) tests/changes/test_feed.py's.
 REPEATABLE_PARAMETERS = [
     (path, method, p["name"], p["schema"])
     for path, method, p in QUERY_PARAMETERS
-    if p["schema"].get("type") == "array" and p.get("explode", True)
+    if p["schema"].get("type") == "array"
+    and p.get("explode", True)
+    and "enum" not in p["schema"]["items"]
 ]
 
 # Each is a spelling of a number some parser takes (Python's int(), a locale's, C's strtol)
