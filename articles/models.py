@@ -438,6 +438,10 @@ class Article(models.Model):
     def is_public(self) -> bool:
         return self.status == Status.PUBLISHED and self.published_at <= timezone.now()
 
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == Status.PUBLISHED and self.published_at > timezone.now()
+
     @functools.cached_property
     def tags_in_order(self) -> list["Tag"]:
         """The tags in the editors' order: what for_list() and for_detail() prefetch (the

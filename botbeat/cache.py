@@ -172,6 +172,11 @@ class CacheStore:
                 cache.set(f"members:{key}", members, timeout=ENTRY_TIMEOUT)
             return True
 
+    def store_many(self, entries: list[tuple[str, tuple, Collection[str]]], sequence: int) -> None:
+        """store() of each (name, entry, keys)."""
+        for name, entry, keys in entries:
+            self.store(name, entry, keys, sequence)
+
     def purge(self, keys: Collection[str]) -> None:
         with self._lock:
             sequence = self.increment(PURGE_SEQUENCE_KEY)
@@ -253,6 +258,22 @@ class RedisStore(CacheStore):
             )
         )
 
+    def store_many(self, entries: list[tuple[str, tuple, Collection[str]]], sequence: int) -> None:
+        """store() of each, in one round trip (a pipeline of the script's calls)."""
+        pipeline = self.redis.pipeline(transaction=False)
+        for name, entry, keys in entries:
+            keys = list(keys)
+            self.store_script(
+                keys=[
+                    self.PREFIX + name,
+                    *[f"{self.PREFIX}members:{key}" for key in keys],
+                    *[f"{self.PREFIX}purged:{key}" for key in keys],
+                ],
+                args=[len(keys), sequence, pickle.dumps(entry), ENTRY_TIMEOUT],
+                client=pipeline,
+            )
+        pipeline.execute()
+
     def purge(self, keys: Collection[str]) -> None:
         keys = list(keys)
         self.increment(PURGE_SEQUENCE_KEY)  # creates the counter from the clock when missing
@@ -305,6 +326,58 @@ def new_generation() -> tuple[int | None, float]:
     except Exception:  # a cache backend's errors vary; degrade to no caching
         logger.warning("response cache: cannot start a new generation", exc_info=True)
         return None, float("inf")
+
+
+class Fragments:
+    """Parts of answers kept as whole answers are: each under the keys of what it shows, so
+    that the purge of any of them drops it, in the same generation, and not past the next
+    scheduled publication (ResponseCacheMiddleware's rules). For an answer made of many
+    resources that are each cheap to keep and dear to compute again (the change feed's `data`,
+    changes.data), which the whole answer's entry cannot serve: its key is purged by every
+    write.
+
+    `Fragments(names).found` holds each name's value, or None: read in one round trip, with
+    the purge sequence before anything is computed, so that a value computed from a state that
+    a purge has since left behind is not kept (CacheStore.store). `keep()` stores the values
+    computed. With the response cache off, or the cache down, nothing is found or kept."""
+
+    def __init__(self, names: list[str]):
+        self.found: list = [None] * len(names)
+        self.generation = self.sequence = None
+        if not settings.RESPONSE_CACHE or not names:
+            return
+        try:
+            self.store = store()
+            generation, next_publish, sequence, *entries = self.store.read(
+                [GENERATION_KEY, NEXT_PUBLISH_KEY, PURGE_SEQUENCE_KEY, *names]
+            )
+            if (
+                generation is None
+                or next_publish is None
+                or timezone.now().timestamp() >= next_publish  # a scheduled article went live
+            ):
+                (generation, next_publish), entries = new_generation(), [None] * len(names)
+        except Exception:
+            logger.warning("response cache: unavailable", exc_info=True)
+            return
+        if generation is None:
+            return
+        self.generation, self.sequence = generation, sequence or 0
+        self.found = [
+            entry[1] if entry is not None and entry[0] == generation else None for entry in entries
+        ]
+
+    def keep(self, values: list[tuple[str, object, Collection[str]]]) -> None:
+        """Store each (name, value, keys): `value` shows what `keys` name."""
+        if self.generation is None or not values:
+            return
+        try:
+            self.store.store_many(
+                [(name, (self.generation, value), keys) for name, value, keys in values],
+                self.sequence,  # type: ignore[arg-type]
+            )
+        except Exception:
+            logger.warning("response cache: cannot store fragments", exc_info=True)
 
 
 def until_change(until_publish: float, changes_at: float | None, now: float) -> float:

@@ -28,7 +28,7 @@ from botbeat.cache import (
     company_key,
     tag_key,
 )
-from botbeat.purge import purge
+from botbeat.purge import purge, purge_everything
 from comments.models import Comment
 
 # The fields of auth.User that no public answer shows: saving only those purges nothing.
@@ -38,6 +38,12 @@ ROLE_FIELDS = ("is_staff", "is_superuser", "is_active")
 
 def _article(sender, instance, **kwargs):
     purge(article_key(instance.pk), FEED_KEY)
+    if instance.is_scheduled:
+        # The caches know the earliest scheduled publication (botbeat.cache: a new generation
+        # reads it), and keep what they store until then: one sooner than that must start a
+        # new generation, or what it changes would stay cached past its time. Scheduling is
+        # an editor's act, a few a day: dropping everything then costs little.
+        purge_everything()
 
 
 def _article_part(sender, instance, **kwargs):

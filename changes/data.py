@@ -6,76 +6,93 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AnonymousUser
 
 from articles.models import Article, Tag, takeaways_of, with_tags
-from articles.serializers import TagSerializer, detail_item
+from articles.serializers import detail_item, item_keys
+from botbeat.cache import FEED_KEY, Fragments, article_key, company_key, tag_key
+from botbeat.renderers import iso_datetime
 from changes.models import Change
-from comments.models import Comment
-from comments.serializers import CommentSerializer, thread_item
+from comments.models import THREAD_COLUMNS, Comment
+from comments.serializers import thread_item
 from companies.models import Company
-from companies.serializers import CompanySerializer
 
 PUBLIC = AnonymousUser()
 
-
-def article_data(article_id: int) -> dict | None:
-    row = Article.objects.detail_rows().visible_to(PUBLIC).filter(pk=article_id).first()
-    if row is None:
-        return None
-    row["takeaways"] = takeaways_of(row)
-    return detail_item(with_tags([row])[0])
-
-
-def company_data(company_id: int) -> dict | None:
-    company = Company.objects.visible_to(PUBLIC).with_article_stats().filter(pk=company_id).first()
-    return None if company is None else CompanySerializer(company).data
+COMPANY_FIELDS = (
+    "slug",
+    "name",
+    "description",
+    "website_url",
+    "logo_url",
+    "article_count",
+    "latest_published_at",
+)
 
 
-def tag_data(tag_id: int) -> dict | None:
-    tag = Tag.objects.visible_to(PUBLIC).with_article_count().filter(pk=tag_id).first()
-    return None if tag is None else TagSerializer(tag).data
-
-
-def comment_data(comment_id: int) -> dict | None:
-    comment = Comment.objects.for_thread().visible_to(PUBLIC).filter(pk=comment_id).first()
-    if comment is None or not Article.objects.published().filter(pk=comment.article_id).exists():
-        return None
-    return CommentSerializer(comment, context={"show_withheld": False}).data
-
-
-READERS = {
-    "article": article_data,
-    "company": company_data,
-    "tag": tag_data,
-    "comment": comment_data,
-}
+def company_item(row: dict) -> dict:
+    """A company (CompanySerializer's fields) from a row of `_companies`."""
+    latest = row["latest_published_at"]
+    return {
+        "slug": row["slug"],
+        "name": row["name"],
+        "description": row["description"],
+        "website_url": row["website_url"] or None,
+        "logo_url": row["logo_url"] or None,
+        "article_count": row["article_count"],
+        "latest_published_at": None if latest is None else iso_datetime(latest),
+    }
 
 
 def change_data(change: Change) -> dict | None:
     """The resource `change` is about, as the public sees it now; None for a removal."""
-    if change.type.endswith(".removed"):
-        return None
-    return READERS[change.kind](change.object_id)
+    return changes_data([change])[0]
 
 
-def _articles(ids: list[int]) -> dict[int, dict]:
+def _articles(ids: list[int]) -> dict[int, tuple[dict, list[str]]]:
     rows = list(Article.objects.detail_rows().visible_to(PUBLIC).filter(pk__in=ids).order_by())
     for row in rows:
         row["takeaways"] = takeaways_of(row)
-    return {row["id"]: detail_item(row) for row in with_tags(rows)}
+    return {row["id"]: (detail_item(row), item_keys(row)) for row in with_tags(rows)}
 
 
-def _companies(ids: list[int]) -> dict[int, dict]:
-    companies = Company.objects.visible_to(PUBLIC).with_article_stats().filter(pk__in=ids)
-    return {company.pk: CompanySerializer(company).data for company in companies}
+def _companies(ids: list[int]) -> dict[int, tuple[dict, list[str]]]:
+    # Plain rows, as the articles': a ModelSerializer builds its fields anew per instance,
+    # which was most of a page of companies' time.
+    rows = (
+        Company.objects.visible_to(PUBLIC)
+        .with_article_stats()
+        .filter(pk__in=ids)
+        .order_by()
+        .values("pk", *COMPANY_FIELDS)
+    )
+    # Its counts change with every publication: FEED_KEY, as CompanySerializer says.
+    return {row["pk"]: (company_item(row), [company_key(row["pk"]), FEED_KEY]) for row in rows}
 
 
-def _tags(ids: list[int]) -> dict[int, dict]:
-    tags = Tag.objects.visible_to(PUBLIC).with_article_count().filter(pk__in=ids)
-    return {tag.pk: TagSerializer(tag).data for tag in tags}
+def _tags(ids: list[int]) -> dict[int, tuple[dict, list[str]]]:
+    tags = (
+        Tag.objects.visible_to(PUBLIC)
+        .with_article_count()
+        .filter(pk__in=ids)
+        .order_by()
+        .only("pk", "slug", "name", "published_count")
+    )
+    return {
+        tag.pk: (
+            {"slug": tag.slug, "name": tag.name, "article_count": tag.article_count},
+            [tag_key(tag.pk), FEED_KEY],
+        )
+        for tag in tags
+    }
 
 
-def _comments(ids: list[int]) -> dict[int, dict]:
-    rows = Comment.objects.visible_to(PUBLIC).filter(pk__in=ids).order_by().thread_rows()
-    return {row["id"]: thread_item(row) for row in rows}
+def _comments(ids: list[int]) -> dict[int, tuple[dict, list[str]]]:
+    rows = (
+        Comment.objects.visible_to(PUBLIC)
+        .filter(pk__in=ids)
+        .order_by()
+        .values(*THREAD_COLUMNS, "article_id")
+    )
+    # A thread's answer carries its article's key, which every comment write purges.
+    return {row["id"]: (thread_item(row), [article_key(row["article_id"])]) for row in rows}
 
 
 BATCH_READERS = {
@@ -87,15 +104,37 @@ BATCH_READERS = {
 
 
 def changes_data(changes: Iterable[Change]) -> list[dict | None]:
-    """change_data() of each change, in order: one or two queries per kind on the page,
-    whatever its length."""
-    changes = list(changes)
-    wanted: dict[str, set[int]] = {}
-    for change in changes:
-        if not change.type.endswith(".removed"):
-            wanted.setdefault(change.kind, set()).add(change.object_id)
-    found = {kind: BATCH_READERS[kind](sorted(ids)) for kind, ids in wanted.items()}
-    return [
-        None if change.type.endswith(".removed") else found[change.kind].get(change.object_id)
-        for change in changes
+    """change_data() of each change, in order."""
+    return data_of([(change.type, change.object_id) for change in changes])
+
+
+def data_of(changes: list[tuple[str, int]]) -> list[dict | None]:
+    """The `data` of each change given as (type, object_id), in order: one or two queries per
+    kind on the page, whatever its length, for the resources not kept already.
+
+    Each resource's `data` is kept (botbeat.cache.Fragments) under the keys its own GET's
+    answer carries, which every write that changes it purges, as it purges that answer: a
+    client catching up reads pages of resources that have not changed since, and many
+    clients read the same pages. A resource the public no longer sees (None) is not kept."""
+    resources = [
+        None if type_.endswith(".removed") else (type_.partition(".")[0], object_id)
+        for type_, object_id in changes
     ]
+    wanted = sorted({resource for resource in resources if resource is not None})
+    fragments = Fragments([f"change-data:{kind}:{pk}" for kind, pk in wanted])
+    found = {
+        resource: value
+        for resource, value in zip(wanted, fragments.found, strict=True)
+        if value is not None
+    }
+    missing: dict[str, list[int]] = {}
+    for kind, pk in wanted:
+        if (kind, pk) not in found:
+            missing.setdefault(kind, []).append(pk)
+    kept = []
+    for kind, ids in missing.items():
+        for pk, (data, keys) in BATCH_READERS[kind](ids).items():
+            found[(kind, pk)] = data
+            kept.append((f"change-data:{kind}:{pk}", data, keys))
+    fragments.keep(kept)
+    return [None if resource is None else found.get(resource) for resource in resources]

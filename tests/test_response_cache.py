@@ -601,3 +601,15 @@ def test_publishing_through_the_service_leaves_other_articles_details_cached(
         assert api.get(f"{FEED}{untouched.slug}/").status_code == 200
     assert api.get(f"/api/v1/tags/{tag.slug}/").json()["article_count"] == 1
     assert draft.slug in feed_slugs(api)
+
+
+def test_an_article_scheduled_after_the_cache_started_appears_when_its_time_comes(api, monkeypatch):
+    assert feed_slugs(api) == []  # the cache's generation starts: nothing scheduled
+    soon = timezone.now() + dt.timedelta(minutes=5)
+    scheduled = ArticleFactory(published_at=soon)
+    assert feed_slugs(api) == []  # stored again, after the article's save purged the feed
+
+    later = soon + dt.timedelta(seconds=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+
+    assert feed_slugs(api) == [scheduled.slug]

@@ -1,18 +1,20 @@
 """GET /api/v1/changes/: pages, since tokens, retention, filters, strictness, schema, cost."""
 
 import datetime as dt
+import json
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 
 from articles.models import Status
 from articles.services import article_publish, article_rename, article_unpublish
 from changes.models import Change
 from changes.outbox import touched
 from changes.tasks import prune
-from changes.views import since_id, since_token
+from changes.views import ChangePageSerializer, since_id, since_token
 from comments.services import comment_create
 from tests.changes.mirror import Mirror
 from tests.factories import (
@@ -274,3 +276,31 @@ def test_the_schema_documents_it(api):
     assert {"200", "400", "410"} <= set(operation["responses"])
     change = schema["components"]["schemas"]["Change"]
     assert change["properties"]["data"]["nullable"] is True
+
+
+def test_the_answer_is_what_its_serializer_documents(api):
+    """The view writes its body without ChangePageSerializer (changes.views.feed_page): the
+    serializer, which the schema is made from, must write the same."""
+    articles = published(2, tags=[TagFactory()])
+    comment_create(article=articles[0], author=UserFactory(), body="A comment.")
+    article_unpublish(article=articles[1], by=None)
+    body = feed(api, page_size=3).json()
+    assert body["has_more"]
+    rows = {change.id: change for change in Change.objects.all()}
+    documented = ChangePageSerializer(
+        {
+            "results": [
+                {
+                    "id": item["id"],
+                    "type": rows[item["id"]].type,
+                    "at": rows[item["id"]].at,
+                    "key": rows[item["id"]].key,
+                    "data": item["data"],
+                }
+                for item in body["results"]
+            ],
+            "next_since": body["next_since"],
+            "has_more": body["has_more"],
+        }
+    ).data
+    assert json.loads(JSONRenderer().render(documented)) == body
