@@ -39,6 +39,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import orjson
 from django.core.signals import setting_changed
@@ -50,31 +51,35 @@ from django.utils.http import http_date, quote_etag
 REMEMBERED = 4096
 
 
-class RenderedETags:
-    """The ETags of the last REMEMBERED answers this process rendered, by input digest."""
+class Remembered:
+    """The last `size` values put, by key (a digest of what made them)."""
 
     def __init__(self, size: int = REMEMBERED):
         self.size = size
-        self._etags: OrderedDict[bytes, str] = OrderedDict()
+        self._values: OrderedDict[bytes, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: bytes) -> str | None:
+    def get(self, key: bytes) -> Any:
         with self._lock:
-            etag = self._etags.get(key)
-            if etag is not None:
-                self._etags.move_to_end(key)
-            return etag
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
 
-    def put(self, key: bytes, etag: str) -> None:
+    def put(self, key: bytes, value: Any) -> None:
         with self._lock:
-            self._etags[key] = etag
-            self._etags.move_to_end(key)
-            while len(self._etags) > self.size:
-                self._etags.popitem(last=False)
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
 
     def clear(self, **kwargs) -> None:
         with self._lock:
-            self._etags.clear()
+            self._values.clear()
+
+
+class RenderedETags(Remembered):
+    """The ETags of the last REMEMBERED answers this process rendered, by input digest."""
 
 
 class ChangeTimes:

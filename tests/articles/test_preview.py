@@ -199,7 +199,7 @@ def test_a_scheduled_article_is_shown_with_its_link_before_it_goes_out(api, edit
 
 def test_the_link_answers_no_conditional_request_and_is_remembered_nowhere(api, editor_api, draft):
     link = link_for(editor_api, draft)
-    remembered = len(RENDERED._etags)
+    remembered = len(RENDERED._values)
 
     first = api.get(link["url"])
     again = api.get(link["url"], HTTP_IF_NONE_MATCH="*")
@@ -208,7 +208,7 @@ def test_the_link_answers_no_conditional_request_and_is_remembered_nowhere(api, 
     assert (first.status_code, again.status_code, since.status_code) == (200, 200, 200)
     assert again.content == first.content
     assert_private(again)
-    assert len(RENDERED._etags) == remembered  # no ETag of it in the conditional memory
+    assert len(RENDERED._values) == remembered  # no ETag of it in the conditional memory
 
 
 def page_of(article) -> str:

@@ -10,9 +10,10 @@ import pytest
 from django.utils import timezone
 from django.utils.xmlutils import SimplerXMLGenerator
 
-from articles.feeds import FEED_LENGTH, AtomFeed, RssFeed, article_guid
+from articles.feeds import FEED_LENGTH, ITEMS, AtomFeed, RssFeed, article_guid
 from articles.models import Category, Status
 from articles.serializers import article_url, make_excerpt
+from articles.services import article_rename
 from botbeat.redirects import slug_renamed
 from tests.factories import (
     ArticleFactory,
@@ -423,7 +424,22 @@ def test_the_quick_xml_writer_writes_djangos_bytes(client, monkeypatch, fmt, gen
         )
     quick = get_feed(client, f"/feeds/{fmt}/").content
     monkeypatch.setattr(generator, "xml_generator", SimplerXMLGenerator)
+    ITEMS.clear()  # written again, by Django's writer
     assert get_feed(client, f"/feeds/{fmt}/?django").content == quick
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom", "json"])
+def test_remembered_items_are_the_items_written_anew(client, fmt):
+    acme = CompanyFactory(slug="acme")
+    articles = [ArticleFactory(company=acme, tags=[TagFactory()]) for _ in range(3)]
+    get_feed(client, f"/feeds/{fmt}/")  # every item written, and remembered
+    remembered = get_feed(client, f"/feeds/{fmt}/company/acme/?again").content
+    ITEMS.clear()
+    assert get_feed(client, f"/feeds/{fmt}/company/acme/?anew").content == remembered
+
+    # An item whose row changes is written again: the feed shows the change.
+    article_rename(article=articles[0], slug="renamed", by=None)
+    assert b"/renamed" in get_feed(client, f"/feeds/{fmt}/company/acme/").content
 
 
 @pytest.mark.parametrize("fmt", XML_FORMATS)

@@ -3,8 +3,10 @@ it on PostgreSQL with generate_fake's data: `generate_fake --articles 100000`).
 
 - the feed: a page of 100 computed (the head, the page, its `data` in batch, the JSON), median
   of `--rounds`, and the same through the whole stack (Django's test client, middleware);
-- the writes: `--writes` article_unpublish + article_publish pairs and comment_create calls,
-  each committed, with the outbox and with it switched off, interleaved, medians per call.
+- the writes: `--writes` article_unpublish + article_publish pairs, comment_create calls and
+  comments POSTed through the API (the whole stack, as a client sees it; run it with
+  THROTTLE_COMMENT_POST raised), each committed, with the outbox and with it switched off,
+  interleaved, medians per call.
 
 It writes to the database (publications, comments, changes): a benchmark database only.
 """
@@ -19,6 +21,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django.test import Client
 
+from accounts.services import auth_token_issue
 from articles.models import Article
 from articles.services import article_publish, article_unpublish
 from changes import outbox
@@ -92,7 +95,17 @@ class Command(BaseCommand):
         User = get_user_model()
         articles = list(Article.objects.published().order_by("-published_at")[: 2 * n])
         author = User.objects.filter(is_active=True, is_staff=False).first()
+        _, token = auth_token_issue(user=author)
+        client = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {token}")
         timings: dict[str, list[float]] = {}
+
+        def post(article: Article, body: str) -> None:
+            response = client.post(
+                f"/api/v1/articles/{article.slug}/comments/",
+                {"body": body},
+                content_type="application/json",
+            )
+            assert response.status_code == 201, response.content[:300]
 
         def timed(name: str, work) -> None:
             t0 = time.perf_counter()
@@ -115,7 +128,12 @@ class Command(BaseCommand):
                             article=article, author=author, body=f"Benchmark comment {i}"
                         ),
                     )
-        for what in ("unpublish+publish", "comment_create"):
+                    timed(
+                        f"POST a comment (the API), outbox {label}",
+                        lambda article=article, i=i: post(article, f"Benchmark post {i}"),
+                    )
+        self.stdout.write("(POST: the whole stack, Django's test client with a token)")
+        for what in ("unpublish+publish", "comment_create", "POST a comment (the API)"):
             on = statistics.median(timings[f"{what}, outbox on"]) * 1000
             off = statistics.median(timings[f"{what}, outbox off"]) * 1000
             self.stdout.write(
