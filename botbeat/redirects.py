@@ -171,14 +171,20 @@ class SlugRedirectSchema(AutoSchema):
             return None
         if f"{{{view.slug_kwarg}}}" in self.path:
             return "path"
+        return "filter" if self.slug_filter_names() else None
+
+    def slug_filter_names(self) -> list[str]:
+        """The query parameters of this operation that take slugs: a list's filters, or the
+        parameters of a view without a filterset (StrictQueryParamsMixin's)."""
+        view: Any = self.view
         filterset = getattr(view, "filterset_class", None)
-        if (
-            getattr(view, "action", None) == "list"
-            and filterset is not None
-            and view.slug_filters.keys() & filterset.base_filters.keys()
-        ):
-            return "filter"
-        return None
+        if filterset is not None:
+            if getattr(view, "action", None) != "list":
+                return []
+            taken = filterset.base_filters.keys()
+        else:
+            taken = set(getattr(view, "extra_query_params", ()))
+        return [name for name in view.slug_filters if name in taken]
 
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
@@ -192,11 +198,7 @@ class SlugRedirectSchema(AutoSchema):
                 "`Location` is this address with its slug now, the query string kept."
             )
         else:
-            names = ", ".join(
-                f"`{name}`"
-                for name in view.slug_filters
-                if name in view.filterset_class.base_filters
-            )
+            names = ", ".join(f"`{name}`" for name in self.slug_filter_names())
             what = (
                 f"a value of {names} is an old slug: `Location` is this address with the slug "
                 "now in its place, every other parameter kept in order."

@@ -34,6 +34,7 @@ from botbeat.api import PROBLEM_400, ProblemSerializer, StrictQueryParamsMixin, 
 from botbeat.cache import company_key, tag_answer, tag_key
 from botbeat.conditional import RespondMixin, respond
 from botbeat.params import integer_schema, query_integer
+from botbeat.redirects import UNKNOWN_VALUE_CODE, SlugRedirectMixin
 from botbeat.renderers import iso_datetime
 from botbeat.slugs import SLUG_SCHEMA
 from changes.data import data_of
@@ -155,12 +156,19 @@ def feed_page(changes, after: int, page_size: int, *, expiring: bool = False) ->
 
 def _unknown(name: str, value: str, what: str) -> ValidationError:
     return ValidationError(
-        {name: [serializers.ErrorDetail(f'{name} "{value}" is not {what}.', code="invalid_choice")]}
+        {
+            name: [
+                serializers.ErrorDetail(f'{name} "{value}" is not {what}.', code=UNKNOWN_VALUE_CODE)
+            ]
+        }
     )
 
 
-class ChangeFeedView(RespondMixin, StrictQueryParamsMixin, APIView):
+class ChangeFeedView(SlugRedirectMixin, RespondMixin, StrictQueryParamsMixin, APIView):
     extra_query_params = ("since", "type", "company", "tag", "page_size")
+    # An old slug of a company or a tag answers 301 to the feed with the slug now, as the
+    # API's filters do (botbeat.redirects).
+    slug_filters = {"company": Company, "tag": Tag}
     multi_valued_params = ("type",)
 
     @extend_schema(

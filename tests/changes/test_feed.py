@@ -11,6 +11,7 @@ from rest_framework.renderers import JSONRenderer
 
 from articles.models import Status
 from articles.services import article_publish, article_rename, article_unpublish
+from botbeat.redirects import slug_renamed
 from changes.models import Change
 from changes.outbox import touched
 from changes.tasks import prune
@@ -304,3 +305,28 @@ def test_the_answer_is_what_its_serializer_documents(api):
         }
     ).data
     assert json.loads(JSONRenderer().render(documented)) == body
+
+
+def test_an_old_company_or_tag_slug_in_a_filter_is_a_301(api):
+    tag = TagFactory(slug="agents")
+    company = published(tags=[tag])[0].company
+    for thing, new in ((company, "renamed-co"), (tag, "renamed-tag")):
+        old = thing.slug
+        thing.slug = new
+        thing.save()
+        slug_renamed(obj=thing, old_slug=old)
+
+    moved = feed(api, company=old_company_slug(company), page_size=5)
+    assert moved.status_code == 301
+    assert moved["Location"].endswith("/api/v1/changes/?company=renamed-co&page_size=5")
+    moved = feed(api, tag="agents")
+    assert moved.status_code == 301
+    assert moved["Location"].endswith("/api/v1/changes/?tag=renamed-tag")
+    assert feed(api, tag="renamed-tag").status_code == 200
+    unknown = feed(api, tag="never-was")
+    assert unknown.status_code == 400
+    assert unknown.json()["code"] == "invalid_choice"
+
+
+def old_company_slug(company) -> str:
+    return company.slug_redirects.get().old_slug
