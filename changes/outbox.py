@@ -27,6 +27,7 @@ calls it explicitly; tests/changes/test_outbox.py checks that each does.
 """
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,6 +157,9 @@ class _Batch:
     def save(self) -> list[Change]:
         if not self.changes:
             return []
+        if connection.vendor == "postgresql":
+            self._save_in_one_statement()
+            return self.changes
         Change.objects.bulk_create(self.changes)
         scopes = [
             ChangeScope(change_id=change.pk, scope=scope, ref_id=ref_id)
@@ -177,6 +181,75 @@ class _Batch:
                 update_fields=["key", "article_id", "company_id", "tag_ids", "published_at"],
             )
         return self.changes
+
+    def _save_in_one_statement(self) -> None:
+        """What save() writes, on PostgreSQL in two round trips: the changes' ids from their
+        sequence (in order, under the feed's lock: commit order), then the changes, their
+        scopes and the announced state in one statement (data-modifying CTEs). The ORM's
+        three or four bulk writes were most of a comment's outbox time."""
+        with connection.cursor() as cursor:
+            cursor.execute(NEXT_IDS, [Change._meta.db_table, len(self.changes)])
+            ids = sorted(row[0] for row in cursor.fetchall())
+            for change, pk in zip(self.changes, ids, strict=True):
+                change.id = pk
+                change._state.adding, change._state.db = False, connection.alias
+            scopes = [
+                (change.id, scope, ref_id)
+                for change, pairs in zip(self.changes, self.scopes, strict=True)
+                for scope, ref_id in pairs
+            ]
+            deletes = [(kind, pk) for kind, pks in self.deletes.items() for pk in sorted(pks)]
+            upserts = self.upserts
+            cursor.execute(
+                SAVE_STATEMENT,
+                [
+                    ids,
+                    [change.type for change in self.changes],
+                    [change.key for change in self.changes],
+                    [change.object_id for change in self.changes],
+                    [change.at for change in self.changes],
+                    [row[0] for row in scopes],
+                    [row[1] for row in scopes],
+                    [row[2] for row in scopes],
+                    [kind for kind, _ in deletes],
+                    [pk for _, pk in deletes],
+                    [row.kind for row in upserts],
+                    [row.object_id for row in upserts],
+                    [row.key for row in upserts],
+                    [row.article_id for row in upserts],
+                    [row.company_id for row in upserts],
+                    [json.dumps(row.tag_ids) for row in upserts],
+                    [row.published_at for row in upserts],
+                ],
+            )
+
+
+NEXT_IDS = "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)"
+SAVE_STATEMENT = """
+WITH changes AS (
+    INSERT INTO changes_change (id, type, key, object_id, at)
+    SELECT * FROM unnest(
+        %s::bigint[], %s::varchar[], %s::varchar[], %s::bigint[], %s::timestamptz[]
+    )
+), scopes AS (
+    INSERT INTO changes_changescope (change_id, scope, ref_id)
+    SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::bigint[])
+), removed AS (
+    DELETE FROM changes_announced
+    WHERE (kind, object_id) IN (SELECT * FROM unnest(%s::varchar[], %s::bigint[]))
+)
+INSERT INTO changes_announced (kind, object_id, key, article_id, company_id, tag_ids, published_at)
+SELECT * FROM unnest(
+    %s::varchar[], %s::bigint[], %s::varchar[], %s::bigint[], %s::bigint[], %s::jsonb[],
+    %s::timestamptz[]
+)
+ON CONFLICT (kind, object_id) DO UPDATE SET
+    key = EXCLUDED.key,
+    article_id = EXCLUDED.article_id,
+    company_id = EXCLUDED.company_id,
+    tag_ids = EXCLUDED.tag_ids,
+    published_at = EXCLUDED.published_at
+"""
 
 
 # The key of the transaction-level advisory lock that orders the outbox's writers (PostgreSQL).

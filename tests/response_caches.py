@@ -6,9 +6,21 @@ import os
 
 import pytest
 
-# A database of its own on the shared Redis; REDIS_TEST_URL may name another (two checkouts
-# whose suites run at once must not empty each other's).
-REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/13")
+
+def redis_test_url() -> str:
+    """A database of its own on the shared Redis; REDIS_TEST_URL may name another (two checkouts
+    whose suites run at once must not empty each other's). Under pytest-xdist (`-n`), worker n
+    takes the database n * 3 below it: two workers must not empty each other's either, and the
+    databases between are other modules' own (tests/test_edge.py's 12, for one)."""
+    url = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/13")
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    if not worker:
+        return url
+    base, _, db = url.rpartition("/")
+    return f"{base}/{(int(db or 0) - 3 * worker) % 16}"
+
+
+REDIS_TEST_URL = redis_test_url()
 
 
 @contextlib.contextmanager
