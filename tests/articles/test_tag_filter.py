@@ -82,9 +82,10 @@ def test_tag_queries_do_not_grow_with_the_tags(
     tags = TagFactory.create_batch(TAG_FILTER_MAX_ITEMS)
     ArticleFactory.create_batch(3, tags=tags)
 
-    # The tags, the candidates, the page, its tags.
+    # The tags, the candidates, the page, its tags; one tag on more articles than are listed
+    # has no candidates: the page probes each article (articles.filters.any_tag_q).
     for count in (1, 2, 3, TAG_FILTER_MAX_ITEMS):
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(3 if count == 1 and listed_max < 3 else 4):
             response = api.get(FEED, {"tag": [tag.slug for tag in tags[:count]]})
         assert len(response.json()["results"]) == 3
 
@@ -254,7 +255,9 @@ def test_tag_any_and_exclude_tag_queries_do_not_grow_with_the_tags(
             name: [tag.slug for tag in tags[start * TAG_FILTER_MAX_ITEMS :][:count]]
             for name, start in params.items()
         }
-        with django_assert_num_queries(queries):
+        # One `tag` on more articles than are listed: no candidates (any_tag_q's probes).
+        single = count == 1 and "tag" in params and listed_max < 3
+        with django_assert_num_queries(queries - single):
             response = api.get(FEED, given)
         assert response.status_code == 200, response.content
         assert response.json()["results"]
