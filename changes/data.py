@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AnonymousUser
 
 from articles.models import Article, Tag, takeaways_of, with_tags
+from articles.representation import EXPANDED_COMPANY_KEYS
 from articles.serializers import detail_item, item_keys
 from botbeat.cache import FEED_KEY, Fragments, article_key, company_key, tag_key
 from botbeat.renderers import iso_datetime
@@ -15,16 +16,6 @@ from comments.serializers import thread_item
 from companies.models import Company
 
 PUBLIC = AnonymousUser()
-
-COMPANY_FIELDS = (
-    "slug",
-    "name",
-    "description",
-    "website_url",
-    "logo_url",
-    "article_count",
-    "latest_published_at",
-)
 
 
 def company_item(row: dict) -> dict:
@@ -61,7 +52,7 @@ def _companies(ids: list[int]) -> dict[int, tuple[dict, list[str]]]:
         .with_article_stats()
         .filter(pk__in=ids)
         .order_by()
-        .values("pk", *COMPANY_FIELDS)
+        .values("pk", *EXPANDED_COMPANY_KEYS)
     )
     # Its counts change with every publication: FEED_KEY, as CompanySerializer says.
     return {row["pk"]: (company_item(row), [company_key(row["pk"]), FEED_KEY]) for row in rows}
