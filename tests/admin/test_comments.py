@@ -202,9 +202,9 @@ def test_hide_costs_the_same_few_queries_per_comment(chief):
     # comment: nothing above it to count), its record in the admin's log, release; the
     # articles' locks in bulk. The outbox's (changes.outbox.touched): what it announced of the
     # comment and its article, the comment's row, the changes (the comment's removal, its
-    # article's comment_count), their scopes, the comment's announced state deleted; on
-    # PostgreSQL the feed's lock first.
-    outbox = 5 if connection.vendor == "sqlite" else 6
+    # article's comment_count), their scopes, the comment's announced state deleted (on
+    # PostgreSQL: the feed's lock first, then the changes' ids and one statement for the rest).
+    outbox = 5
     assert twenty - one == 19 * (7 + outbox)
     assert Comment.objects.filter(status=Hidden).count() == 22
 
