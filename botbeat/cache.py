@@ -172,10 +172,11 @@ class CacheStore:
                 cache.set(f"members:{key}", members, timeout=ENTRY_TIMEOUT)
             return True
 
-    def store_many(self, entries: list[tuple[str, tuple, Collection[str]]], sequence: int) -> None:
-        """store() of each (name, entry, keys)."""
-        for name, entry, keys in entries:
-            self.store(name, entry, keys, sequence)
+    def store_many(
+        self, entries: list[tuple[str, tuple, Collection[str]]], sequence: int
+    ) -> list[bool]:
+        """store() of each (name, entry, keys): whether it was stored."""
+        return [self.store(name, entry, keys, sequence) for name, entry, keys in entries]
 
     def purge(self, keys: Collection[str]) -> None:
         with self._lock:
@@ -248,17 +249,11 @@ class RedisStore(CacheStore):
         return self.redis.incr(self.PREFIX + name)
 
     def store(self, name: str, entry: tuple, keys: Collection[str], sequence: int) -> bool:
-        keys = list(keys)
-        members = [f"{self.PREFIX}members:{key}" for key in keys]
-        marks = [f"{self.PREFIX}purged:{key}" for key in keys]
-        return bool(
-            self.store_script(
-                keys=[self.PREFIX + name, *members, *marks],
-                args=[len(keys), sequence, pickle.dumps(entry), ENTRY_TIMEOUT],
-            )
-        )
+        return self.store_many([(name, entry, keys)], sequence)[0]
 
-    def store_many(self, entries: list[tuple[str, tuple, Collection[str]]], sequence: int) -> None:
+    def store_many(
+        self, entries: list[tuple[str, tuple, Collection[str]]], sequence: int
+    ) -> list[bool]:
         """store() of each, in one round trip (a pipeline of the script's calls)."""
         pipeline = self.redis.pipeline(transaction=False)
         for name, entry, keys in entries:
@@ -272,7 +267,7 @@ class RedisStore(CacheStore):
                 args=[len(keys), sequence, pickle.dumps(entry), ENTRY_TIMEOUT],
                 client=pipeline,
             )
-        pipeline.execute()
+        return [bool(stored) for stored in pipeline.execute()]
 
     def purge(self, keys: Collection[str]) -> None:
         keys = list(keys)
@@ -328,6 +323,22 @@ def new_generation() -> tuple[int | None, float]:
         return None, float("inf")
 
 
+def read_current(store_: CacheStore, names: list[str]) -> tuple[int | None, float, int, list]:
+    """The generation, the next scheduled publication, the purge sequence and the values of
+    `names`, in one round trip; a new generation (and no value of `names` with it) when the
+    store has none or a scheduled article has gone live since it began."""
+    generation, next_publish, sequence, *values = store_.read(
+        [GENERATION_KEY, NEXT_PUBLISH_KEY, PURGE_SEQUENCE_KEY, *names]
+    )
+    if (
+        generation is None
+        or next_publish is None
+        or timezone.now().timestamp() >= next_publish  # a scheduled article went live
+    ):
+        (generation, next_publish), values = new_generation(), [None] * len(names)
+    return generation, next_publish, sequence or 0, values
+
+
 class Fragments:
     """Parts of answers kept as whole answers are: each under the keys of what it shows, so
     that the purge of any of them drops it, in the same generation, and not past the next
@@ -348,21 +359,13 @@ class Fragments:
             return
         try:
             self.store = store()
-            generation, next_publish, sequence, *entries = self.store.read(
-                [GENERATION_KEY, NEXT_PUBLISH_KEY, PURGE_SEQUENCE_KEY, *names]
-            )
-            if (
-                generation is None
-                or next_publish is None
-                or timezone.now().timestamp() >= next_publish  # a scheduled article went live
-            ):
-                (generation, next_publish), entries = new_generation(), [None] * len(names)
+            generation, _, sequence, entries = read_current(self.store, names)
         except Exception:
             logger.warning("response cache: unavailable", exc_info=True)
             return
         if generation is None:
             return
-        self.generation, self.sequence = generation, sequence or 0
+        self.generation, self.sequence = generation, sequence
         self.found = [
             entry[1] if entry is not None and entry[0] == generation else None for entry in entries
         ]
@@ -557,18 +560,12 @@ class ResponseCacheMiddleware:
         url = normalized_url(request, answer_parameters(request.path) if everyones else None)
         name = "response:" + hashlib.sha256(url.encode()).hexdigest()
         credentials = None if everyones or is_anonymous(request) else credentials_name(request)
-        names = [GENERATION_KEY, NEXT_PUBLISH_KEY, PURGE_SEQUENCE_KEY, AUTH_GENERATION_KEY, name]
         try:
             store_ = store()
-            generation, next_publish, sequence, auth_generation, entry, *known = store_.read(
-                [*names, *([credentials] if credentials else [])]
+            generation, next_publish, sequence, values = read_current(
+                store_, [AUTH_GENERATION_KEY, name, *([credentials] if credentials else [])]
             )
-            if (
-                generation is None
-                or next_publish is None
-                or timezone.now().timestamp() >= next_publish  # a scheduled article went live
-            ):
-                (generation, next_publish), entry = new_generation(), None
+            auth_generation, entry, *known = values
         except Exception:
             logger.warning("response cache: unavailable", exc_info=True)
             generation = None
@@ -600,7 +597,7 @@ class ResponseCacheMiddleware:
             since = getattr(response, "modified_since", None)
             entry = (generation, response.content, headers, since, changes_at)
             try:
-                store_.store(name, entry, keys, sequence or 0)
+                store_.store(name, entry, keys, sequence)
             except Exception:
                 logger.warning("response cache: cannot store", exc_info=True)
         return response
