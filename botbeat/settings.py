@@ -350,6 +350,7 @@ REST_FRAMEWORK = {
         "read": env_rate("THROTTLE_READ", "600/minute"),
         "comment_post": env_rate("THROTTLE_COMMENT_POST", "10/minute"),  # per user
         "comment_edit": env_rate("THROTTLE_COMMENT_EDIT", "30/minute"),  # per user
+        "comment_like": env_rate("THROTTLE_COMMENT_LIKE", "60/minute"),  # per user
         "register": env_rate("THROTTLE_REGISTER", "20/hour"),  # per client address
         "token": env_rate("THROTTLE_TOKEN", "10/minute"),  # per client address
     },

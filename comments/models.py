@@ -48,6 +48,7 @@ THREAD_COLUMNS = (
     "created_at",
     "edited_at",
     "reply_count",
+    "like_count",
     "author__username",
     "author__profile__display_name",
 )
@@ -113,6 +114,9 @@ class Comment(models.Model):
     # The visible comments beneath this one, at any depth. Maintained exactly, with the
     # article's comment_count, by the comment services (comment_count_visible).
     reply_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    # The readers who like it (CommentLike rows), kept exactly by comment_like and
+    # comment_unlike: F() updates in the transaction that adds or deletes the row.
+    like_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     objects = CommentQuerySet.as_manager()
 
@@ -153,10 +157,33 @@ class Comment(models.Model):
         return f"#{self.pk} on {self.article_id}: {self.body[:60]}"
 
     def save(self, *args, **kwargs):
-        save_leaving(self, ("reply_count",), args, kwargs)
+        save_leaving(self, ("reply_count", "like_count"), args, kwargs)
 
 
 @prebuilt
 def comment_thread_rows() -> CommentQuerySet:
     """Comment.objects.thread_rows(), for a thread's page (botbeat.prebuilt)."""
     return Comment.objects.thread_rows()
+
+
+class CommentLike(models.Model):
+    """A reader likes a comment: one row per reader and comment (comments.services.comment_like).
+    Never shown per reader in a public answer: /auth/me/likes/ says which a reader liked."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="likes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comment_likes"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "user"], name="comment_like_once"),
+        ]
+        indexes = [
+            # a reader's likes on an article (/auth/me/likes/?article=)
+            models.Index(fields=["user", "comment"], name="comment_like_by_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} likes #{self.comment_id}"

@@ -60,6 +60,7 @@ def thread_item(row: dict, *, show_withheld: bool = False) -> dict:
         "created_at": iso_datetime(row["created_at"]),
         "edited_at": None if edited_at is None else iso_datetime(edited_at),
         "reply_count": row["reply_count"],
+        "like_count": row["like_count"],
         "status": row["status"],
     }
 
@@ -93,6 +94,13 @@ class CommentSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Visible comments beneath this one, at any depth (what the public sees).",
     )
+    like_count = serializers.IntegerField(
+        read_only=True,
+        min_value=0,
+        help_text="The readers who like this comment (PUT .../like/). Whether the reader "
+        "asking is one of them is not here (it would make the thread private): "
+        "GET /api/v1/auth/me/likes/ says it.",
+    )
 
     class Meta:
         model = Comment
@@ -106,6 +114,7 @@ class CommentSerializer(serializers.ModelSerializer):
             "created_at",
             "edited_at",
             "reply_count",
+            "like_count",
             "status",
         ]
         read_only_fields = fields
@@ -149,6 +158,7 @@ class CommentSerializer(serializers.ModelSerializer):
             "created_at": comment.created_at,
             "edited_at": comment.edited_at,
             "reply_count": comment.reply_count,
+            "like_count": comment.like_count,
             "author__username": author.get_username(),
             "author__profile__display_name": display_name_of(author),
         }
@@ -217,3 +227,26 @@ class CommentUpdateSerializer(StrictSerializer):
                 "Give `body` (the author) or `status` (staff).", code="required"
             )
         return attrs
+
+
+class CommentLikeSerializer(serializers.Serializer):
+    """The answer to PUT and DELETE .../like/: the caller's like, and the count it moved."""
+
+    id = serializers.IntegerField(read_only=True, help_text="The comment's id.")
+    liked = serializers.BooleanField(
+        read_only=True,
+        help_text="Whether the caller likes it now (true after PUT, false after "
+        "DELETE, whatever it was before).",
+    )
+    like_count = serializers.IntegerField(
+        read_only=True, min_value=0, help_text="The readers who like it, the caller included."
+    )
+
+
+class MyLikesSerializer(serializers.Serializer):
+    article = serializers.CharField(read_only=True, help_text="The article's slug.")
+    comment_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        read_only=True,
+        help_text="The ids of the article's comments the caller likes, ascending.",
+    )

@@ -9,24 +9,35 @@ Who may do what:
 - any signed-in reader posts and replies on a published article whose comments are open;
 - a comment's author edits its body (while it is visible) and deletes it (status `removed`,
   for good: nobody restores it);
-- Moderators (botbeat.roles) hide any comment (status `hidden`) and restore a hidden one.
+- Moderators (botbeat.roles) hide any comment (status `hidden`) and restore a hidden one;
+- any signed-in reader likes a visible comment of a published article but their own, and
+  unlikes what they liked (comment_like, comment_unlike).
 """
 
 from collections import Counter
 from collections.abc import Iterable
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from articles.models import Article
+from botbeat.cache import thread_key
 from botbeat.counts import count_of
+from botbeat.purge import purge
 from botbeat.roles import moderates
 from botbeat.services import Forbidden, Invalid, NotFound, audit
 from botbeat.text import control_character_in, is_visible_text
 from changes import outbox
-from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, Comment, ancestor_ids, thread_place
+from comments.models import (
+    BODY_MAX_LENGTH,
+    MAX_DEPTH,
+    Comment,
+    CommentLike,
+    ancestor_ids,
+    thread_place,
+)
 
 
 def body_clean(body: str) -> str:
@@ -219,6 +230,59 @@ def comment_restore(*, comment: Comment, moderator: User) -> Comment:
         _set_status(comment, Comment.Status.VISIBLE)
         audit(by=moderator, objects=[comment], message=RESTORED_MESSAGE)
     return comment
+
+
+def _liked(comment: Comment, delta: int) -> None:
+    """`comment` gained (1) or lost (-1) a like: its like_count moves by an F() update in the
+    transaction that added or deleted the CommentLike row, so that it stays the number of
+    those rows however many readers like it at once; the change feed and the cached answers
+    that show it (its thread, its own GET, the article's page: botbeat.cache.thread_key) are
+    told. Its article's other answers (the detail, the lists) show no like: not purged."""
+    Comment.objects.filter(pk=comment.pk).update(like_count=F("like_count") + delta)
+    purge(thread_key(comment.article_id))
+    outbox.touched(comments=[comment.pk])
+
+
+def _likeable(comment: Comment) -> Comment:
+    comment = Comment.objects.select_related("article").get(pk=comment.pk)
+    if not comment.article.is_public:
+        raise NotFound("No Comment matches the given query.", code="not_found")
+    return comment
+
+
+@transaction.atomic
+def comment_like(*, comment: Comment, user: User) -> bool:
+    """`user` likes `comment`; True when this added their like, False when they had liked it
+    already (idempotent: nothing changes). A visible comment of a published article only, and
+    never one's own (403 `own_comment`, `comment_withheld`).
+
+    No lock is taken before the insert: the unique constraint (comment_like_once) decides
+    between two concurrent likes of one reader, the second waiting for the first's commit and
+    then finding its row; the F() update then locks the comment's row alone."""
+    comment = _likeable(comment)
+    if comment.author_id == user.pk:
+        raise Forbidden("Readers do not like their own comments.", code="own_comment")
+    if comment.status != Comment.Status.VISIBLE:
+        raise Forbidden("A withheld comment takes no likes.", code="comment_withheld")
+    try:
+        with transaction.atomic():
+            CommentLike.objects.create(comment=comment, user=user)
+    except IntegrityError:
+        return False
+    _liked(comment, 1)
+    return True
+
+
+@transaction.atomic
+def comment_unlike(*, comment: Comment, user: User) -> bool:
+    """`user` takes back their like of `comment`; True when there was one to take back, False
+    otherwise (idempotent). Allowed whatever the comment's status: a reader may always take
+    back what they gave."""
+    comment = _likeable(comment)
+    deleted, _ = CommentLike.objects.filter(comment=comment, user=user).delete()
+    if deleted:
+        _liked(comment, -1)
+    return bool(deleted)
 
 
 # Comments whose reply_count one UPDATE sets, at most (the size of its IN list).

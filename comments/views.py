@@ -1,3 +1,5 @@
+import re
+
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -9,14 +11,18 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import generics, status
-from rest_framework.permissions import IsAuthenticatedOrReadOnly
+from rest_framework import serializers as drf_serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from articles.models import Article
 from botbeat.api import (
     PROBLEM_400,
     PROBLEM_404,
     StrictFilterBackend,
+    StrictQueryParamsMixin,
     StrictQueryParamsOnWritesMixin,
 )
 from botbeat.api import problem_response as problem
@@ -28,27 +34,36 @@ from botbeat.auth_schema import (
     WWW_AUTHENTICATE,
     throttle_note,
 )
-from botbeat.cache import article_key, tag_answer
+from botbeat.cache import article_key, tag_answer, thread_key
 from botbeat.conditional import RespondMixin, respond
+from botbeat.fields import StrictSerializer
 from botbeat.redirects import SlugRedirectMixin
 from botbeat.renderers import FastJSONRenderer
 from botbeat.roles import moderates
-from botbeat.slugs import SLUG_SCHEMA
-from botbeat.throttles import CommentEditRateThrottle, CommentPostRateThrottle
+from botbeat.slugs import SLUG_PATTERN, SLUG_SCHEMA
+from botbeat.throttles import (
+    CommentEditRateThrottle,
+    CommentLikeRateThrottle,
+    CommentPostRateThrottle,
+)
 from comments.filters import CommentFilter, CommentOrdering
-from comments.models import MAX_DEPTH, Comment
+from comments.models import MAX_DEPTH, Comment, CommentLike
 from comments.pagination import CommentCursorPagination
 from comments.serializers import (
     CommentCreateSerializer,
+    CommentLikeSerializer,
     CommentSerializer,
     CommentUpdateSerializer,
+    MyLikesSerializer,
 )
 from comments.services import (
     comment_create,
     comment_delete,
     comment_edit,
     comment_hide,
+    comment_like,
     comment_restore,
+    comment_unlike,
 )
 from comments.threads import ThreadPage, thread_comments
 
@@ -64,6 +79,8 @@ THREAD_DESCRIPTION = (
     "why; without any, it is left out. Staff see every comment, withheld ones included, with "
     "their bodies and authors. A draft or scheduled article answers 404 (staff excepted)."
 )
+
+SLUG_RE = re.compile(SLUG_PATTERN)
 
 PROBLEM_400_QUERY = problem("A query parameter: this operation takes none.")
 PROBLEM_400_POST = problem(
@@ -286,7 +303,7 @@ class CommentDetailView(StrictQueryParamsOnWritesMixin, generics.RetrieveUpdateD
 
     def get_object(self):
         comment = super().get_object()
-        tag_answer(article_key(comment.article_id))
+        tag_answer(article_key(comment.article_id), thread_key(comment.article_id))
         return comment
 
     def get_serializer_context(self):
@@ -311,3 +328,151 @@ class CommentDetailView(StrictQueryParamsOnWritesMixin, generics.RetrieveUpdateD
     def destroy(self, request, *args, **kwargs):
         comment_delete(comment=self.get_object(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+PROBLEM_400_LIKE = problem(
+    "A query parameter (this operation takes none); a body that says anything (it takes none: "
+    "`unknown_field`), or malformed JSON (`parse_error`). Nothing is written."
+)
+PROBLEM_403_LIKE = problem(
+    "One's own comment (`own_comment`); a withheld comment (`comment_withheld`: hidden, removed "
+    "or awaiting review takes no like); or a session without the CSRF token."
+)
+PROBLEM_403_UNLIKE = problem("A session without the CSRF token.")
+PROBLEM_404_LIKE = OpenApiResponse(
+    PROBLEM_404.response,
+    description=(
+        "No such comment, or one the caller may not see, or one on an article that is not "
+        "published (Editors included: nobody likes what the public cannot see)."
+    ),
+)
+LIKE_THROTTLE = throttle_note("THROTTLE_COMMENT_LIKE", "user, likes and unlikes together")
+
+
+@extend_schema_view(
+    put=extend_schema(
+        operation_id="comments_like",
+        summary="Like a comment",
+        description=(
+            "Signed-in readers, on a visible comment of a published article that is not their "
+            "own. Idempotent: liking it again answers 200 and changes nothing. The thread's "
+            "answers change (`like_count`); whether a reader liked a comment is never in them "
+            "(GET /api/v1/auth/me/likes/ says it). Takes no body." + LIKE_THROTTLE
+        ),
+        request=None,
+        parameters=[COMMENT_ID, RETRY_AFTER, WWW_AUTHENTICATE],
+        responses={
+            200: CommentLikeSerializer,
+            400: PROBLEM_400_LIKE,
+            401: PROBLEM_401,
+            403: PROBLEM_403_LIKE,
+            404: PROBLEM_404_LIKE,
+            415: PROBLEM_415,
+            429: PROBLEM_429,
+        },
+    ),
+    delete=extend_schema(
+        operation_id="comments_unlike",
+        summary="Take back one's like of a comment",
+        description=(
+            "Idempotent: unliking a comment one does not like answers 200 and changes nothing. "
+            "Whatever the comment's status now." + LIKE_THROTTLE
+        ),
+        parameters=[COMMENT_ID, RETRY_AFTER, WWW_AUTHENTICATE],
+        responses={
+            200: CommentLikeSerializer,
+            400: PROBLEM_400_LIKE,
+            401: PROBLEM_401,
+            403: PROBLEM_403_UNLIKE,
+            404: PROBLEM_404_LIKE,
+            429: PROBLEM_429,
+        },
+    ),
+)
+class CommentLikeView(StrictQueryParamsOnWritesMixin, APIView):
+    http_method_names = ["put", "delete", "options"]
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [CommentLikeRateThrottle]
+
+    def get_comment(self) -> Comment:
+        return get_object_or_404(
+            Comment.objects.visible_to(self.request.user).only("pk"), pk=self.kwargs["pk"]
+        )
+
+    def answer(self, comment: Comment, liked: bool) -> Response:
+        count = Comment.objects.values_list("like_count", flat=True).get(pk=comment.pk)
+        data = {"id": comment.pk, "liked": liked, "like_count": count}
+        return Response(CommentLikeSerializer(data).data)
+
+    def put(self, request, *args, **kwargs):
+        StrictSerializer(data=request.data).is_valid(raise_exception=True)
+        comment = self.get_comment()
+        comment_like(comment=comment, user=request.user)
+        return self.answer(comment, True)
+
+    def delete(self, request, *args, **kwargs):
+        StrictSerializer(data=request.data).is_valid(raise_exception=True)
+        comment = self.get_comment()
+        comment_unlike(comment=comment, user=request.user)
+        return self.answer(comment, False)
+
+
+ARTICLE_QUERY = OpenApiParameter(
+    "article",
+    SLUG_SCHEMA,
+    OpenApiParameter.QUERY,
+    required=True,
+    description="The article's slug.",
+)
+PROBLEM_400_MY_LIKES = problem(
+    "`article` missing (`required`), malformed (`invalid`), empty, repeated; or another query "
+    "parameter."
+)
+PROBLEM_404_MY_LIKES = OpenApiResponse(
+    PROBLEM_404.response, description="No article the caller may see has this slug."
+)
+
+
+class MyLikesView(StrictQueryParamsMixin, APIView):
+    """The one answer that says whom a like is from: the caller's, private."""
+
+    permission_classes = [IsAuthenticated]
+    bad_token_is_401 = True  # accounts.authentication
+    extra_query_params = ("article",)
+
+    @extend_schema(
+        operation_id="auth_me_likes",
+        summary="The comments I like on an article",
+        description=(
+            "The ids of the article's comments the caller likes, for a client to mark them in "
+            "the (public) thread. Personal: `Cache-Control: private, no-store`."
+        ),
+        parameters=[ARTICLE_QUERY, WWW_AUTHENTICATE],
+        responses={
+            200: MyLikesSerializer,
+            400: PROBLEM_400_MY_LIKES,
+            401: PROBLEM_401,
+            404: PROBLEM_404_MY_LIKES,
+        },
+    )
+    def get(self, request):
+        slug = request.query_params.get("article")
+        if slug is None:
+            required = drf_serializers.ErrorDetail("This parameter is required.", "required")
+            raise ValidationError({"article": [required]})
+        if not SLUG_RE.fullmatch(slug) or len(slug) > SLUG_SCHEMA["maxLength"]:
+            raise ValidationError(
+                {"article": [drf_serializers.ErrorDetail("Not a valid slug.", "invalid")]}
+            )
+        article = get_object_or_404(
+            Article.objects.visible_to(request.user).only("id", "slug"), slug=slug
+        )
+        ids = list(
+            CommentLike.objects.filter(user=request.user, comment__article=article)
+            .order_by("comment_id")
+            .values_list("comment_id", flat=True)
+        )
+        return Response(
+            MyLikesSerializer({"article": article.slug, "comment_ids": ids}).data,
+            headers={"Cache-Control": "private, no-store"},
+        )

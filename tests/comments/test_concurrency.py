@@ -3,7 +3,7 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from comments.models import Comment
+from comments.models import Comment, CommentLike
 from tests.comments.conftest import comment_count, set_rate, thread_url
 from tests.factories import ArticleFactory, ThreadedCommentFactory, UserFactory
 
@@ -57,3 +57,59 @@ def test_concurrent_posts_are_all_stored_and_counted(bearer_api, settings):
     for reply in stored.filter(parent=root):
         assert reply.path.startswith(root.path) and reply.thread == root.pk
     assert root.replies.count() == THREADS * POSTS_PER_THREAD // 2
+
+
+def run_at_once(jobs) -> None:
+    """Run each job in a thread of its own, all released together; each closes its database
+    connection when done."""
+    start = threading.Barrier(len(jobs))
+
+    def run(job):
+        try:
+            start.wait()
+            job()
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_likes_and_unlikes_keep_like_count_exact(bearer_api, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers")
+    set_rate(settings, "comment_like", "1000/minute")
+    article = ArticleFactory()
+    comment = ThreadedCommentFactory(article=article)
+    readers = [UserFactory() for _ in range(THREADS)]
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def like_twice_then(client, unlike: bool):
+        def job():
+            for method in ["put", "put", *(["delete", "delete"] if unlike else [])]:
+                response = getattr(client, method)(f"/api/v1/comments/{comment.pk}/like/")
+                with lock:
+                    statuses.append(response.status_code)
+
+        return job
+
+    # Each reader twice at once (two clients of one reader race on the same like), half of
+    # them taking their like back.
+    jobs = []
+    for n, reader in enumerate(readers):
+        for _ in range(2):
+            jobs.append(like_twice_then(bearer_api(reader), unlike=n % 2 == 1))
+    run_at_once(jobs)
+
+    assert set(statuses) == {200}
+    comment.refresh_from_db()
+    rows = CommentLike.objects.filter(comment=comment)
+    assert comment.like_count == rows.count() == THREADS // 2
+    assert set(rows.values_list("user_id", flat=True)) == {r.pk for r in readers[::2]}
+    assert comment_count(article) == 1  # the likes moved no other count

@@ -401,6 +401,32 @@ TABLE: dict[str, list[Probe]] = {
         Probe("bob's comment on a draft", "/api/v1/comments/{on_draft}/",
               cells(401, 404, 404, 404, 403, 404, 403)),
     ],
+    # Likes: any signed-in reader, on what they see, but not their own comment; nobody likes a
+    # withheld comment or one on an unpublished article (Editors included).
+    "PUT /api/v1/comments/{id}/like/": [
+        Probe("like alice's comment", "/api/v1/comments/{alice_top}/like/",
+              cells(401, 403, 200, 200, 200, 200, 200)),
+        Probe("like a hidden comment", "/api/v1/comments/{hidden}/like/",
+              cells(401, 404, 404, 404, 404, 403, 403)),
+        Probe("like a hidden comment with a reply", "/api/v1/comments/{hidden_parent}/like/",
+              cells(401, 403, 403, 403, 403, 403, 403)),
+        Probe("like a comment on a draft", "/api/v1/comments/{on_draft}/like/",
+              cells(401, 404, 404, 404, 404, 404, 404)),
+    ],
+    "DELETE /api/v1/comments/{id}/like/": [
+        Probe("unlike alice's comment", "/api/v1/comments/{alice_top}/like/",
+              cells(401, 200, 200, 200, 200, 200, 200)),
+        Probe("unlike a hidden comment", "/api/v1/comments/{hidden}/like/",
+              cells(401, 404, 404, 404, 404, 200, 200)),
+        Probe("unlike a comment on a draft", "/api/v1/comments/{on_draft}/like/",
+              cells(401, 404, 404, 404, 404, 404, 404)),
+    ],
+    "GET /api/v1/auth/me/likes/": [
+        Probe("my likes on the seed article", f"/api/v1/auth/me/likes/?article={SEED_SLUG}",
+              cells(401, 200, 200, 200, 200, 200, 200)),
+        Probe("my likes on a draft", f"/api/v1/auth/me/likes/?article={DRAFT_SLUG}",
+              cells(401, 404, 404, 404, 200, 404, 200)),
+    ],
     "GET /api/v1/companies/": [
         Probe("the companies", "/api/v1/companies/", everyone(200),
               check=company_counts_published_articles),
