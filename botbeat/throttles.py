@@ -336,3 +336,9 @@ class CommentLikeRateThrottle(CommentPostRateThrottle):
     """Per signed-in user: likes and unlikes (each one purges the thread's cached answers)."""
 
     scope = "comment_like"
+
+
+class CommentFlagRateThrottle(CommentPostRateThrottle):
+    """Per signed-in user: flags (each one may withhold a comment)."""
+
+    scope = "comment_flag"

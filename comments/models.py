@@ -84,6 +84,8 @@ class Comment(models.Model):
         VISIBLE = "visible", "Visible"
         HIDDEN = "hidden", "Hidden by a moderator"
         REMOVED = "removed", "Removed by its author"
+        # Withheld until a Moderator restores or hides it: readers flagged it (flag threshold).
+        PENDING_REVIEW = "pending_review", "Withheld for review: flagged by readers"
 
     article = models.ForeignKey(
         "articles.Article", on_delete=models.CASCADE, related_name="comments"
@@ -117,6 +119,10 @@ class Comment(models.Model):
     # The readers who like it (CommentLike rows), kept exactly by comment_like and
     # comment_unlike: F() updates in the transaction that adds or deletes the row.
     like_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    # The readers' flags no Moderator has decided on yet (CommentFlag.reviewed_at null): the
+    # moderation queue's first key. Kept exactly by comment_flag and the moderation services,
+    # under the comment's row lock.
+    flag_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     objects = CommentQuerySet.as_manager()
 
@@ -124,7 +130,7 @@ class Comment(models.Model):
         ordering = ["article", "path"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["visible", "hidden", "removed"]),
+                condition=Q(status__in=["visible", "hidden", "removed", "pending_review"]),
                 name="comment_status_valid",
             ),
             models.CheckConstraint(condition=Q(depth__lte=MAX_DEPTH), name="comment_depth_max"),
@@ -151,13 +157,15 @@ class Comment(models.Model):
             models.Index(fields=["article", "status"], name="comment_article_status"),
             # the moderation queue, newest first
             models.Index(fields=["-created_at"], name="comment_newest"),
+            # the review queue (API and admin): the most flagged first
+            models.Index(fields=["-flag_count", "created_at"], name="comment_review_queue"),
         ]
 
     def __str__(self) -> str:
         return f"#{self.pk} on {self.article_id}: {self.body[:60]}"
 
     def save(self, *args, **kwargs):
-        save_leaving(self, ("reply_count", "like_count"), args, kwargs)
+        save_leaving(self, ("reply_count", "like_count", "flag_count"), args, kwargs)
 
 
 @prebuilt
@@ -187,3 +195,39 @@ class CommentLike(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} likes #{self.comment_id}"
+
+
+NOTE_MAX_LENGTH = 500
+
+
+class CommentFlag(models.Model):
+    """A reader reports a comment: one flag per reader and comment (comments.services
+    .comment_flag). Open until a Moderator decides on the comment (hides or restores it):
+    `reviewed_at` then says when, and the flag no longer counts toward the threshold."""
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", "Spam"
+        ABUSE = "abuse", "Abuse"
+        OFF_TOPIC = "off_topic", "Off topic"
+        OTHER = "other", "Other"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="flags")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comment_flags"
+    )
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    note = models.CharField(max_length=NOTE_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "user"], name="comment_flag_once"),
+            models.CheckConstraint(
+                condition=Q(reason__in=["spam", "abuse", "off_topic", "other"]),
+                name="comment_flag_reason_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} flags #{self.comment_id}: {self.reason}"

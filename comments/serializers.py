@@ -6,12 +6,12 @@ from botbeat.fields import StrictCharField, StrictIntegerField, StrictSerializer
 from botbeat.renderers import iso_datetime
 from botbeat.services import Invalid
 from botbeat.text import NO_CONTROL_CHARACTERS_IN_TEXT
-from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, Comment
+from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, NOTE_MAX_LENGTH, Comment, CommentFlag
 from comments.services import body_clean
 
 # What staff may set a comment's status to: `removed` is the author's alone (DELETE).
 MODERATION_STATUS_CHOICES = [
-    (Comment.Status.VISIBLE.value, "Visible (restore a hidden comment)"),
+    (Comment.Status.VISIBLE.value, "Visible (restore or approve a withheld comment)"),
     (Comment.Status.HIDDEN.value, "Hidden by a moderator"),
 ]
 
@@ -121,8 +121,9 @@ class CommentSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "edited_at": {"help_text": "When the author last changed the body; null if never."},
             "status": {
-                "help_text": "`visible`; `hidden` by a moderator or `removed` by its author: "
-                "then `body` and `author` are null, except for staff."
+                "help_text": "`visible`; `hidden` by a moderator, `removed` by its author or "
+                "`pending_review` (flagged by readers, awaiting a Moderator): then `body` and "
+                "`author` are null, except for Moderators."
             },
         }
 
@@ -250,3 +251,55 @@ class MyLikesSerializer(serializers.Serializer):
         read_only=True,
         help_text="The ids of the article's comments the caller likes, ascending.",
     )
+
+
+class CommentFlagCreateSerializer(StrictSerializer):
+    reason = serializers.ChoiceField(
+        choices=CommentFlag.Reason.choices, help_text="Why the comment should not be shown."
+    )
+    note = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=NOTE_MAX_LENGTH,
+        validators=[NO_CONTROL_CHARACTERS_IN_TEXT],
+        help_text=f"Optional, for the Moderators: plain text, at most {NOTE_MAX_LENGTH} "
+        "characters, trimmed.",
+    )
+
+
+class CommentFlagSerializer(serializers.Serializer):
+    """The caller's own flag: what they reported, never what others did."""
+
+    comment = serializers.IntegerField(source="comment_id", read_only=True)
+    reason = serializers.ChoiceField(choices=CommentFlag.Reason.choices, read_only=True)
+    note = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class ReviewFlagSerializer(serializers.Serializer):
+    """A flag as Moderators see it: who, why, when, and whether it was decided on."""
+
+    username = serializers.CharField(source="user.username", read_only=True)
+    reason = serializers.ChoiceField(choices=CommentFlag.Reason.choices, read_only=True)
+    note = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    reviewed_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When a Moderator decided on the comment; null: an open flag.",
+    )
+
+
+class ReviewItemSerializer(serializers.Serializer):
+    """A comment of the review queue: the comment as Moderators see it in a thread, its open
+    flags' count and every flag, open ones first."""
+
+    comment = serializers.SerializerMethodField()
+    flag_count = serializers.IntegerField(
+        read_only=True, min_value=0, help_text="Open flags: those no Moderator decided on yet."
+    )
+    flags = ReviewFlagSerializer(many=True, read_only=True, source="review_flags")
+
+    @extend_schema_field(CommentSerializer)
+    def get_comment(self, comment) -> dict:
+        return CommentSerializer(comment, context={"show_withheld": True}).data

@@ -11,12 +11,16 @@ Who may do what:
   for good: nobody restores it);
 - Moderators (botbeat.roles) hide any comment (status `hidden`) and restore a hidden one;
 - any signed-in reader likes a visible comment of a published article but their own, and
-  unlikes what they liked (comment_like, comment_unlike).
+  unlikes what they liked (comment_like, comment_unlike);
+- any signed-in reader flags another's comment, once (comment_flag); flags from
+  COMMENT_FLAG_THRESHOLD distinct readers withhold it (`pending_review`) until a Moderator
+  restores or hides it, which closes its open flags.
 """
 
 from collections import Counter
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -33,7 +37,9 @@ from changes import outbox
 from comments.models import (
     BODY_MAX_LENGTH,
     MAX_DEPTH,
+    NOTE_MAX_LENGTH,
     Comment,
+    CommentFlag,
     CommentLike,
     ancestor_ids,
     thread_place,
@@ -206,13 +212,26 @@ HIDDEN_MESSAGE = "Hidden by a moderator."
 RESTORED_MESSAGE = "Restored by a moderator."
 
 
+def _review_flags(comment: Comment) -> None:
+    """A Moderator decided on the locked `comment`: its open flags are closed (they stay, as
+    the record of who reported what) and count toward no threshold any more."""
+    if comment.flag_count:
+        CommentFlag.objects.filter(comment=comment, reviewed_at__isnull=True).update(
+            reviewed_at=timezone.now()
+        )
+        comment.flag_count = 0
+        Comment.objects.filter(pk=comment.pk).update(flag_count=0)
+
+
 @transaction.atomic
 def comment_hide(*, comment: Comment, moderator: User, message: str = HIDDEN_MESSAGE) -> Comment:
     """A moderator withholds a comment from the public (status `hidden`), on the record
-    (`message`, in the admin's log); hiding it again changes and records nothing."""
+    (`message`, in the admin's log); hiding it again changes and records nothing. Its open
+    flags are closed: the Moderator decided."""
     _require_moderator(moderator)
     comment = _locked(comment)
     _refuse_removed(comment)
+    _review_flags(comment)
     if comment.status != Comment.Status.HIDDEN:
         _set_status(comment, Comment.Status.HIDDEN)
         audit(by=moderator, objects=[comment], message=message)
@@ -221,15 +240,78 @@ def comment_hide(*, comment: Comment, moderator: User, message: str = HIDDEN_MES
 
 @transaction.atomic
 def comment_restore(*, comment: Comment, moderator: User) -> Comment:
-    """A moderator shows a hidden comment again (status `visible`), on the record; restoring
-    a visible one changes and records nothing. A comment its author removed stays removed."""
+    """A moderator shows a withheld comment again (status `visible`: hidden, or awaiting
+    review), on the record; restoring a visible one changes and records nothing. A comment
+    its author removed stays removed. Its open flags are closed: the flags counted so far
+    withhold it no more."""
     _require_moderator(moderator)
     comment = _locked(comment)
     _refuse_removed(comment)
+    _review_flags(comment)
     if comment.status != Comment.Status.VISIBLE:
+        message = (
+            RESTORED_AFTER_REVIEW_MESSAGE
+            if comment.status == Comment.Status.PENDING_REVIEW
+            else RESTORED_MESSAGE
+        )
         _set_status(comment, Comment.Status.VISIBLE)
-        audit(by=moderator, objects=[comment], message=RESTORED_MESSAGE)
+        audit(by=moderator, objects=[comment], message=message)
     return comment
+
+
+RESTORED_AFTER_REVIEW_MESSAGE = "Restored by a moderator after review of its flags."
+FLAGGABLE = frozenset({Comment.Status.VISIBLE, Comment.Status.PENDING_REVIEW})
+
+
+def withheld_for_review_message(count: int) -> str:
+    return f"Withheld for review: flagged by {count} readers (the threshold)."
+
+
+@transaction.atomic
+def comment_flag(
+    *, comment: Comment, user: User, reason: str, note: str = ""
+) -> tuple[CommentFlag, bool]:
+    """`user` reports `comment` for `reason` (CommentFlag.Reason), with an optional `note`;
+    returns their flag and whether this made it (False: they had flagged it already, and
+    nothing changes, the first reason and note stand).
+
+    Another reader's comment only (403 `own_comment`), visible or already awaiting review
+    (403 `comment_withheld` otherwise), on a published article (404). When the comment's open
+    flags (one per reader: distinct readers, by comment_flag_once) reach
+    COMMENT_FLAG_THRESHOLD, it is withheld as `pending_review`, counted out of what the public
+    sees and recorded in the admin's log, in this transaction. The flag locks the comment's
+    row (its article's first, as every comment write), so concurrent flags count exactly and
+    exactly one of them withholds it.
+    """
+    if reason not in CommentFlag.Reason.values:
+        raise Invalid("Not a valid reason.", code="invalid_choice", field="reason")
+    note = note.strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise Invalid(
+            f"Ensure this field has no more than {NOTE_MAX_LENGTH} characters.",
+            code="max_length",
+            field="note",
+        )
+    comment = _locked(comment)
+    if not Article.objects.published().filter(pk=comment.article_id).exists():
+        raise NotFound("No Comment matches the given query.", code="not_found")
+    if comment.author_id == user.pk:
+        raise Forbidden("Readers do not flag their own comments.", code="own_comment")
+    existing = CommentFlag.objects.filter(comment=comment, user=user).first()
+    if existing is not None:
+        return existing, False
+    if comment.status not in FLAGGABLE:
+        raise Forbidden("This comment is withheld already.", code="comment_withheld")
+    flag = CommentFlag.objects.create(comment=comment, user=user, reason=reason, note=note)
+    comment.flag_count += 1
+    Comment.objects.filter(pk=comment.pk).update(flag_count=F("flag_count") + 1)
+    threshold = settings.COMMENT_FLAG_THRESHOLD
+    if comment.status == Comment.Status.VISIBLE and comment.flag_count >= threshold:
+        _set_status(comment, Comment.Status.PENDING_REVIEW)
+        # The reader whose flag reached the threshold is named: the log needs someone, and the
+        # message says the rule acted.
+        audit(by=user, objects=[comment], message=withheld_for_review_message(comment.flag_count))
+    return flag, True
 
 
 def _liked(comment: Comment, delta: int) -> None:

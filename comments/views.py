@@ -1,6 +1,7 @@
 import re
 
 from django.db import transaction
+from django.db.models import F, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -37,29 +38,36 @@ from botbeat.auth_schema import (
 from botbeat.cache import article_key, tag_answer, thread_key
 from botbeat.conditional import RespondMixin, respond
 from botbeat.fields import StrictSerializer
+from botbeat.pagination import StrictPageNumberPagination
 from botbeat.redirects import SlugRedirectMixin
 from botbeat.renderers import FastJSONRenderer
 from botbeat.roles import moderates
+from botbeat.services import Forbidden
 from botbeat.slugs import SLUG_PATTERN, SLUG_SCHEMA
 from botbeat.throttles import (
     CommentEditRateThrottle,
+    CommentFlagRateThrottle,
     CommentLikeRateThrottle,
     CommentPostRateThrottle,
 )
 from comments.filters import CommentFilter, CommentOrdering
-from comments.models import MAX_DEPTH, Comment, CommentLike
+from comments.models import MAX_DEPTH, THREAD_COLUMNS, Comment, CommentFlag, CommentLike
 from comments.pagination import CommentCursorPagination
 from comments.serializers import (
     CommentCreateSerializer,
+    CommentFlagCreateSerializer,
+    CommentFlagSerializer,
     CommentLikeSerializer,
     CommentSerializer,
     CommentUpdateSerializer,
     MyLikesSerializer,
+    ReviewItemSerializer,
 )
 from comments.services import (
     comment_create,
     comment_delete,
     comment_edit,
+    comment_flag,
     comment_hide,
     comment_like,
     comment_restore,
@@ -476,3 +484,131 @@ class MyLikesView(StrictQueryParamsMixin, APIView):
             MyLikesSerializer({"article": article.slug, "comment_ids": ids}).data,
             headers={"Cache-Control": "private, no-store"},
         )
+
+
+PROBLEM_400_FLAG = problem(
+    "A query parameter (flagging takes none); malformed JSON (`parse_error`); a key given twice "
+    "(`duplicate_key`) or a field it does not take (`unknown_field`); `reason` missing "
+    "(`required`) or not one of the reasons (`invalid_choice`); a `note` too long "
+    "(`max_length`) or carrying control characters (`control_characters`). Nothing is "
+    "written."
+)
+PROBLEM_403_FLAG = problem(
+    "One's own comment (`own_comment`); a comment withheld otherwise than for review "
+    "(`comment_withheld`); or a session without the CSRF token."
+)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="comments_flag",
+        summary="Report a comment",
+        description=(
+            "Signed-in readers, on another reader's comment: `reason` and an optional `note` for "
+            "the Moderators. One flag per reader and comment: flagging it again answers 200 with "
+            "the first flag, and changes nothing. When the flags of distinct readers reach "
+            "`COMMENT_FLAG_THRESHOLD` (3 by default) the comment is withheld as `pending_review` "
+            "until a Moderator restores or hides it (PATCH `status`); the answer does not say so."
+            + throttle_note("THROTTLE_COMMENT_FLAG", "user")
+        ),
+        request=CommentFlagCreateSerializer,
+        parameters=[COMMENT_ID, RETRY_AFTER, WWW_AUTHENTICATE],
+        responses={
+            201: OpenApiResponse(CommentFlagSerializer, description="Flagged."),
+            200: OpenApiResponse(
+                CommentFlagSerializer, description="Flagged already: the first flag, unchanged."
+            ),
+            400: PROBLEM_400_FLAG,
+            401: PROBLEM_401,
+            403: PROBLEM_403_FLAG,
+            404: PROBLEM_404_LIKE,
+            415: PROBLEM_415,
+            429: PROBLEM_429,
+        },
+    )
+)
+class CommentFlagView(StrictQueryParamsOnWritesMixin, APIView):
+    http_method_names = ["post", "options"]
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [CommentFlagRateThrottle]
+
+    def post(self, request, *args, **kwargs):
+        serializer = CommentFlagCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        comment = get_object_or_404(
+            Comment.objects.visible_to(request.user).only("pk", "article_id"),
+            pk=self.kwargs["pk"],
+        )
+        flag, created = comment_flag(
+            comment=comment,
+            user=request.user,
+            reason=serializer.validated_data["reason"],
+            note=serializer.validated_data.get("note", ""),
+        )
+        return Response(
+            CommentFlagSerializer(flag).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+def review_queue(user):
+    """The comments awaiting a Moderator's decision, on the articles `user` may see: withheld
+    for review, or visible with open flags; the most flagged first, then the oldest."""
+    withheld = Q(status=Comment.Status.PENDING_REVIEW)
+    flagged = Q(status=Comment.Status.VISIBLE, flag_count__gt=0)
+    # Open flags first, each kind oldest first.
+    flags = CommentFlag.objects.select_related("user").order_by(
+        F("reviewed_at").asc(nulls_first=True), "created_at", "pk"
+    )
+    return (
+        Comment.objects.for_thread()
+        .only(*THREAD_COLUMNS, "flag_count")
+        .visible_to(user)
+        .filter(withheld | flagged)
+        .prefetch_related(Prefetch("flags", queryset=flags, to_attr="review_flags"))
+        .order_by("-flag_count", "created_at", "pk")
+    )
+
+
+class ReviewQueuePagination(StrictPageNumberPagination):
+    page_size = 50
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="comments_review_queue",
+        summary="The review queue (Moderators)",
+        description=(
+            "Moderators only: the comments awaiting a decision, withheld for review "
+            "(`pending_review`) or visible with open flags, the most flagged first (then the "
+            "oldest), each with every flag: who, why, the note, and whether it was decided on. A "
+            "Moderator decides with PATCH /api/v1/comments/{id}/ (`status`), which closes the "
+            "comment's open flags. Personal: `Cache-Control: private, no-store`."
+        ),
+        parameters=[WWW_AUTHENTICATE],
+        responses={
+            200: ReviewItemSerializer(many=True),
+            400: PROBLEM_400,
+            401: PROBLEM_401,
+            403: problem("Not a Moderator (`not_moderator`)."),
+            404: OpenApiResponse(PROBLEM_404.response, description="A page past the last one."),
+        },
+    )
+)
+class ReviewQueueView(StrictQueryParamsMixin, generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    bad_token_is_401 = True  # accounts.authentication
+    serializer_class = ReviewItemSerializer
+    pagination_class = ReviewQueuePagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Comment.objects.none()
+        if not moderates(self.request.user):
+            raise Forbidden("Only moderators see the review queue.", code="not_moderator")
+        return review_queue(self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        response["Cache-Control"] = "private, no-store"
+        return response

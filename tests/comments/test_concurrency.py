@@ -1,9 +1,11 @@
 import threading
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.db import connection, connections
 
-from comments.models import Comment, CommentLike
+from comments.models import Comment, CommentFlag, CommentLike
+from comments.services import withheld_for_review_message
 from tests.comments.conftest import comment_count, set_rate, thread_url
 from tests.factories import ArticleFactory, ThreadedCommentFactory, UserFactory
 
@@ -113,3 +115,48 @@ def test_concurrent_likes_and_unlikes_keep_like_count_exact(bearer_api, settings
     assert comment.like_count == rows.count() == THREADS // 2
     assert set(rows.values_list("user_id", flat=True)) == {r.pk for r in readers[::2]}
     assert comment_count(article) == 1  # the likes moved no other count
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_flags_and_likes_count_exactly_and_withhold_once(bearer_api, settings):
+    """Given a comment with a reply, when readers flag it, like it and like its reply all at
+    once (each flag twice, from two clients), then every count is exact and exactly one flag
+    withheld it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers")
+    set_rate(settings, "comment_flag", "1000/minute")
+    set_rate(settings, "comment_like", "1000/minute")
+    settings.COMMENT_FLAG_THRESHOLD = 3
+    article = ArticleFactory()
+    comment = ThreadedCommentFactory(article=article)
+    reply = ThreadedCommentFactory(parent=comment)
+    readers = [UserFactory() for _ in range(THREADS)]
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def flag_and_like(client):
+        def job():
+            for method, url, body in [
+                ("put", f"/api/v1/comments/{reply.pk}/like/", None),
+                ("post", f"/api/v1/comments/{comment.pk}/flag/", {"reason": "spam"}),
+                ("put", f"/api/v1/comments/{comment.pk}/like/", None),
+            ]:
+                response = getattr(client, method)(url, body, format="json")
+                with lock:
+                    statuses.append(response.status_code)
+
+        return job
+
+    run_at_once([flag_and_like(bearer_api(reader)) for reader in readers for _ in range(2)])
+
+    comment.refresh_from_db()
+    reply.refresh_from_db()
+    assert comment.status == Comment.Status.PENDING_REVIEW
+    assert comment.flag_count == CommentFlag.objects.filter(comment=comment).count() == THREADS
+    assert reply.like_count == CommentLike.objects.filter(comment=reply).count() == THREADS
+    assert comment.like_count == CommentLike.objects.filter(comment=comment).count()
+    withheld = LogEntry.objects.filter(object_id=str(comment.pk))
+    assert [e.get_change_message() for e in withheld] == [withheld_for_review_message(3)]
+    assert comment_count(article) == 1  # the reply; the comment keeps its place
+    assert set(statuses) <= {200, 201, 403, 404}  # a like after the withholding: refused

@@ -421,6 +421,23 @@ TABLE: dict[str, list[Probe]] = {
         Probe("unlike a comment on a draft", "/api/v1/comments/{on_draft}/like/",
               cells(401, 404, 404, 404, 404, 404, 404)),
     ],
+    # Flags: any signed-in reader, on another's comment they see; three of them (the
+    # threshold) withhold alice's for review, which still takes flags.
+    "POST /api/v1/comments/{id}/flag/": [
+        Probe("flag alice's comment", "/api/v1/comments/{alice_top}/flag/",
+              cells(401, 403, 201, 201, 201, 201, 201), body={"reason": "spam"}),
+        Probe("flag a hidden comment", "/api/v1/comments/{hidden}/flag/",
+              cells(401, 404, 404, 404, 404, 403, 403), body={"reason": "spam"}),
+        Probe("flag bob's hidden comment that has a reply",
+              "/api/v1/comments/{hidden_parent}/flag/",
+              cells(401, 403, 403, 403, 403, 403, 403), body={"reason": "abuse"}),
+        Probe("flag a comment on a draft", "/api/v1/comments/{on_draft}/flag/",
+              cells(401, 404, 404, 404, 404, 404, 404), body={"reason": "other"}),
+    ],
+    "GET /api/v1/comments/review/": [
+        Probe("the review queue", "/api/v1/comments/review/",
+              cells(401, 403, 403, 403, 403, 200, 200)),
+    ],
     "GET /api/v1/auth/me/likes/": [
         Probe("my likes on the seed article", f"/api/v1/auth/me/likes/?article={SEED_SLUG}",
               cells(401, 200, 200, 200, 200, 200, 200)),

@@ -61,6 +61,7 @@ WRITES = {
     "POST /api/v1/articles/{slug}/preview/": Write({}, token="editor", article="draft"),
     # Take no body either: bob likes (and unlikes) alice's comment.
     "PUT /api/v1/comments/{id}/like/": Write({}, token="bob"),
+    "POST /api/v1/comments/{id}/flag/": Write({"reason": "spam"}, token="bob", ok=201),
     "DELETE /api/v1/comments/{id}/like/": Write({}, token="bob"),
 }
 WRITE_METHODS = {"post", "put", "patch"}
