@@ -23,15 +23,16 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from botbeat.admin import AutocompleteFilter, NewsroomAdmin, state_badge
-from botbeat.roles import may_deactivate
+from botbeat.roles import may_deactivate, moderates
 from botbeat.services import ServiceError
-from comments.models import Comment, CommentFlag
+from comments.models import Comment, CommentFlag, CommentWord
 from comments.moderation import (
     comments_hide,
     comments_restore,
     user_deactivate,
 )
 from comments.services import comment_hide, comment_restore
+from comments.words import entry_of
 
 # Searching the text of comments is a scan (no index serves `contains`, and case-folding each
 # body costs about 3 µs): without an article or author filter it covers the newest this many
@@ -44,7 +45,7 @@ MODERATION_CHOICES = [
     (Comment.Status.HIDDEN.value, "Hidden by a moderator"),
 ]
 # The statuses a comment waits in for a Moderator: shown as they are, never chosen.
-WAITING = [Comment.Status.PENDING_REVIEW]
+WAITING = [Comment.Status.PENDING_REVIEW, Comment.Status.PENDING]
 WAITING_CHOICES = [(status.value, status.label) for status in WAITING]
 
 
@@ -168,7 +169,7 @@ class CommentAdmin(NewsroomAdmin):
         f"Words of the comment (among the newest {TEXT_SEARCH_WINDOW:,} unless filtered by "
         "article or author), or @username for everything a reader wrote."
     )
-    actions = ["hide", "restore", "deactivate_authors"]
+    actions = ["approve", "hide", "restore", "deactivate_authors"]
 
     def has_add_permission(self, request):
         return False  # readers write comments, through the API
@@ -321,6 +322,16 @@ class CommentAdmin(NewsroomAdmin):
         (comments.services), and only when it happened."""
 
     # Actions
+
+    @admin.action(
+        description="Approve the selected comments awaiting approval", permissions=["change"]
+    )
+    def approve(self, request, queryset):
+        waiting = queryset.filter(status=Comment.Status.PENDING)
+        skipped = queryset.exclude(status=Comment.Status.PENDING).count()
+        result = comments_restore(comments=waiting, moderator=request.user)
+        result.unchanged += skipped
+        self._report(request, result, "Approved", "not awaiting approval")
 
     @admin.action(description="Hide the selected comments", permissions=["change"])
     def hide(self, request, queryset):
@@ -476,3 +487,46 @@ class LogEntryAdmin(NewsroomAdmin):
     @admin.display(description="what")
     def message(self, entry):
         return entry.get_change_message()
+
+
+class CommentWordForm(forms.ModelForm):
+    class Meta:
+        model = CommentWord
+        fields = ["word", "kind"]
+
+    def clean_word(self):
+        """Stored as comments are matched (comments.words): folded, its words one space apart."""
+        entry = entry_of(self.cleaned_data["word"])
+        if not entry:
+            raise forms.ValidationError("Give a word: letters or digits.")
+        taken = CommentWord.objects.filter(word=entry).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(f"“{entry}” is on a list already.")
+        return entry
+
+
+@admin.register(CommentWord)
+class CommentWordAdmin(NewsroomAdmin):
+    """The banned and suspect word lists. The one rule (botbeat.roles): Moderators and
+    superusers keep them, whatever the model permissions."""
+
+    form = CommentWordForm
+    list_display = ["word", "kind", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["word"]
+    ordering = ["word"]
+
+    def has_module_permission(self, request):
+        return moderates(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return moderates(request.user)
+
+    def has_add_permission(self, request):
+        return moderates(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return moderates(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return moderates(request.user)

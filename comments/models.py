@@ -58,8 +58,11 @@ class CommentQuerySet(models.QuerySet):
     def visible_to(self, user) -> "CommentQuerySet":
         """The comments of the articles `user` may see (Editors: every article; everyone else:
         the published ones). Moderators see every comment of those; everyone else the visible
-        comments and, in their place, the withheld ones (hidden or removed) that have visible
-        replies beneath them; a withheld comment without any is gone."""
+        comments and, in their place, the withheld ones (hidden, removed, awaiting review or
+        approval) that have visible replies beneath them; a withheld comment without any is
+        gone. (A `pending` comment has none: a reply needs a visible parent. Its author sees
+        it in /auth/me/comments/, never here: a public answer stays everybody's.) The change
+        feed's outbox holds the same rule on the row (changes.outbox._comment_rows)."""
         comments = self if sees_unpublished(user) else self.filter(published_q("article__"))
         if moderates(user):
             return comments.all()
@@ -86,6 +89,9 @@ class Comment(models.Model):
         REMOVED = "removed", "Removed by its author"
         # Withheld until a Moderator restores or hides it: readers flagged it (flag threshold).
         PENDING_REVIEW = "pending_review", "Withheld for review: flagged by readers"
+        # Not shown yet: a suspect word, or a reader still pre-moderated, until a Moderator
+        # approves it (its author sees it in /auth/me/comments/).
+        PENDING = "pending", "Awaiting a moderator's approval"
 
     article = models.ForeignKey(
         "articles.Article", on_delete=models.CASCADE, related_name="comments"
@@ -123,6 +129,9 @@ class Comment(models.Model):
     # moderation queue's first key. Kept exactly by comment_flag and the moderation services,
     # under the comment's row lock.
     flag_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    # When a Moderator approved it (it was `pending`): its author's standing, for
+    # pre-moderation (COMMENT_PREMODERATION), is how many of theirs carry one.
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = CommentQuerySet.as_manager()
 
@@ -130,7 +139,9 @@ class Comment(models.Model):
         ordering = ["article", "path"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["visible", "hidden", "removed", "pending_review"]),
+                condition=Q(
+                    status__in=["visible", "hidden", "removed", "pending_review", "pending"]
+                ),
                 name="comment_status_valid",
             ),
             models.CheckConstraint(condition=Q(depth__lte=MAX_DEPTH), name="comment_depth_max"),
@@ -231,3 +242,34 @@ class CommentFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} flags #{self.comment_id}: {self.reason}"
+
+
+class CommentWord(models.Model):
+    """A word (or a phrase of words) of the newsroom's lists: a banned one refuses a comment,
+    a suspect one holds it for approval (comments.words). Stored folded (case and accents),
+    as comments are matched: `Café` and `cafe` are one entry."""
+
+    class Kind(models.TextChoices):
+        BANNED = "banned", "Banned: the comment is refused"
+        SUSPECT = "suspect", "Suspect: the comment waits for approval"
+
+    word = models.CharField(
+        max_length=100,
+        unique=True,
+        help_text="One word, or a phrase of words; matched on whole words, whatever their case "
+        "and accents (a list holding `cunt` lets `Scunthorpe` pass).",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["word"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["banned", "suspect"]), name="comment_word_kind_valid"
+            ),
+            models.CheckConstraint(condition=~Q(word=""), name="comment_word_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.word

@@ -15,8 +15,15 @@ Who may do what:
 - any signed-in reader flags another's comment, once (comment_flag); flags from
   COMMENT_FLAG_THRESHOLD distinct readers withhold it (`pending_review`) until a Moderator
   restores or hides it, which closes its open flags.
+
+What a comment may say (comment_create, comment_edit): a banned word of the newsroom's lists
+(comments.words) refuses it (400 `banned_word`, naming no word); a suspect word holds it as
+`pending` until a Moderator approves it, and so does pre-moderation (COMMENT_PREMODERATION=N:
+a reader's comments wait until N of theirs were approved). The same body from the same reader
+on the same article within COMMENT_DUPLICATE_MINUTES is refused (400 `duplicate`).
 """
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 
@@ -30,10 +37,11 @@ from articles.models import Article
 from botbeat.cache import thread_key
 from botbeat.counts import count_of
 from botbeat.purge import purge
-from botbeat.roles import moderates
+from botbeat.roles import moderates, sees_more_than_public
 from botbeat.services import Forbidden, Invalid, NotFound, audit
 from botbeat.text import control_character_in, is_visible_text
 from changes import outbox
+from comments import words
 from comments.models import (
     BODY_MAX_LENGTH,
     MAX_DEPTH,
@@ -65,6 +73,42 @@ def body_clean(body: str) -> str:
             field="body",
         )
     return text
+
+
+BANNED_MESSAGE = "This comment holds a word that is not allowed here."
+
+
+def _judged(body: str) -> words.Verdict:
+    """The word lists' verdict on `body`; a banned word raises Invalid (`banned_word`), naming
+    no word: a reader is not taught the list."""
+    verdict = words.judge(body)
+    if verdict.banned:
+        raise Invalid(BANNED_MESSAGE, code="banned_word", field="body")
+    return verdict
+
+
+def premoderated(author: User) -> bool:
+    """Whether `author`'s new comments wait for approval: with COMMENT_PREMODERATION=N, a
+    reader of whom fewer than N comments were approved. Editors and Moderators never wait."""
+    wanted = settings.COMMENT_PREMODERATION
+    if wanted <= 0 or sees_more_than_public(author):
+        return False
+    approved = Comment.objects.filter(author=author, approved_at__isnull=False)
+    return approved.count() < wanted
+
+
+def _refuse_duplicate(*, article: Article, author: User, body: str) -> None:
+    """Under the article's row lock: two identical posts at once find each other."""
+    since = timezone.now() - dt.timedelta(minutes=settings.COMMENT_DUPLICATE_MINUTES)
+    same = Comment.objects.filter(
+        article=article, author=author, body=body, created_at__gte=since
+    ).exclude(status=Comment.Status.REMOVED)
+    if same.exists():
+        raise Invalid(
+            "You posted this comment on this article a moment ago.",
+            code="duplicate",
+            field="body",
+        )
 
 
 def _parent_error(message: str, code: str) -> Invalid:
@@ -126,6 +170,7 @@ def comment_create(
         raise NotFound("No Article matches the given query.", code="not_found")
     if not article.comments_open:
         raise Forbidden("Comments are closed on this article.", code="comments_closed")
+    verdict = _judged(body)
     if parent is not None:
         if parent.article_id != article.pk:
             raise _parent_error("This comment belongs to another article.", "other_article")
@@ -137,12 +182,15 @@ def comment_create(
             parent = parent.parent
 
     _lock_article(article.pk)
+    _refuse_duplicate(article=article, author=author, body=body)
+    waits = verdict.suspect or premoderated(author)
     comment = Comment.objects.create(
         article=article,
         author=author,
         parent=parent,
         depth=parent.depth + 1 if parent else 0,
         body=body,
+        status=Comment.Status.PENDING if waits else Comment.Status.VISIBLE,
     )
     comment.path, comment.thread = thread_place(pk=comment.pk, parent=parent)
     Comment.objects.filter(pk=comment.pk).update(path=comment.path, thread=comment.thread)
@@ -183,16 +231,21 @@ def _refuse_removed(comment: Comment) -> None:
 @transaction.atomic
 def comment_edit(*, comment: Comment, editor: User, body: str) -> Comment:
     """Replace the body of `editor`'s own visible comment; `edited_at` records when it changed
-    (an edit to the same text changes nothing). Allowed while comments are closed too."""
+    (an edit to the same text changes nothing). Allowed while comments are closed too. The
+    word lists judge the new text as a new comment's: a suspect word sends the comment back
+    to `pending`, for a Moderator to approve."""
     body = body_clean(body)
     comment = _locked(comment)
     _require_author(comment, editor, "edit")
     if comment.status != Comment.Status.VISIBLE:
         raise Forbidden("A removed or hidden comment cannot be edited.", code="comment_withheld")
+    verdict = _judged(body)
     if comment.body != body:
         comment.body = body
         comment.edited_at = timezone.now()
         comment.save(update_fields=["body", "edited_at"])
+        if verdict.suspect:
+            _set_status(comment, Comment.Status.PENDING)
         outbox.touched(comments=[comment.pk])
     return comment
 
@@ -248,7 +301,13 @@ def comment_restore(*, comment: Comment, moderator: User) -> Comment:
     comment = _locked(comment)
     _refuse_removed(comment)
     _review_flags(comment)
-    if comment.status != Comment.Status.VISIBLE:
+    if comment.status == Comment.Status.PENDING:
+        # An approval: it counts toward its author's standing (premoderated()).
+        comment.approved_at = timezone.now()
+        comment.save(update_fields=["approved_at"])
+        _set_status(comment, Comment.Status.VISIBLE)
+        audit(by=moderator, objects=[comment], message=APPROVED_MESSAGE)
+    elif comment.status != Comment.Status.VISIBLE:
         message = (
             RESTORED_AFTER_REVIEW_MESSAGE
             if comment.status == Comment.Status.PENDING_REVIEW
@@ -259,7 +318,14 @@ def comment_restore(*, comment: Comment, moderator: User) -> Comment:
     return comment
 
 
+def comment_approve(*, comment: Comment, moderator: User) -> Comment:
+    """A Moderator approves a `pending` comment: comment_restore, which approves what waits
+    for approval (and records it), named for what the admin's action and the docs call it."""
+    return comment_restore(comment=comment, moderator=moderator)
+
+
 RESTORED_AFTER_REVIEW_MESSAGE = "Restored by a moderator after review of its flags."
+APPROVED_MESSAGE = "Approved by a moderator."
 FLAGGABLE = frozenset({Comment.Status.VISIBLE, Comment.Status.PENDING_REVIEW})
 
 

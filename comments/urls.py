@@ -20,4 +20,5 @@ urlpatterns = [
     # The reader's own comment state, beside the auth paths (accounts.urls): the comments
     # app's view, routed here so that no app imports another's views.
     path("auth/me/likes/", views.MyLikesView.as_view(), name="auth-me-likes"),
+    path("auth/me/comments/", views.MyCommentsView.as_view(), name="auth-me-comments"),
 ]

@@ -18,7 +18,7 @@ from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnl
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from articles.models import Article
+from articles.models import Article, published_q
 from botbeat.api import (
     PROBLEM_400,
     PROBLEM_404,
@@ -38,10 +38,10 @@ from botbeat.auth_schema import (
 from botbeat.cache import article_key, tag_answer, thread_key
 from botbeat.conditional import RespondMixin, respond
 from botbeat.fields import StrictSerializer
-from botbeat.pagination import StrictPageNumberPagination
+from botbeat.pagination import Keyset, KeysetCursorPagination, StrictPageNumberPagination
 from botbeat.redirects import SlugRedirectMixin
 from botbeat.renderers import FastJSONRenderer
-from botbeat.roles import moderates
+from botbeat.roles import moderates, sees_unpublished
 from botbeat.services import Forbidden
 from botbeat.slugs import SLUG_PATTERN, SLUG_SCHEMA
 from botbeat.throttles import (
@@ -97,14 +97,17 @@ PROBLEM_400_POST = problem(
     "wrong type (`invalid`); a body that is blank, too long or carries control characters "
     "(`blank`, `max_length`, `control_characters`); a `parent` that does not exist "
     "(`does_not_exist`), belongs to another article (`other_article`) or is withheld "
-    "(`withheld`). Nothing is written."
+    "(`withheld`); a word the newsroom does not allow (`banned_word`: the word is not named); "
+    "the same body posted by the same reader on the article within the last "
+    "`COMMENT_DUPLICATE_MINUTES` (10 by default: `duplicate`). Nothing is written."
 )
 PROBLEM_400_PATCH = problem(
     "A query parameter (editing takes none); malformed JSON (`parse_error`); a key given twice "
     "(`duplicate_key`) or a field other than `body` and `status` (`unknown_field`); neither "
     "`body` nor "
     "`status` given (`required`); a field of the wrong type or an unknown status (`invalid`, "
-    "`invalid_choice`); a blank or too long body. Nothing is written."
+    "`invalid_choice`); a blank or too long body; a word the newsroom does not allow "
+    "(`banned_word`). Nothing is written."
 )
 PROBLEM_403_POST = problem(
     "The article's comments are closed (`comments_closed`); or signed in with the session "
@@ -168,7 +171,12 @@ def thread_context(request) -> dict:
         description=(
             "Signed-in readers only. `parent` makes it a reply. A published article whose "
             "comments are open only: a draft or scheduled article answers 404, closed comments "
-            "403 `comments_closed`. The answer is the new comment, and `Location` its address."
+            "403 `comments_closed`. The answer is the new comment, and `Location` its address. "
+            "It is `pending` (not in the public thread until a Moderator approves it; its "
+            "author finds it in GET /api/v1/auth/me/comments/) when it holds a suspect word of "
+            "the newsroom's lists, or while its author is pre-moderated "
+            "(`COMMENT_PREMODERATION=N`: until N of their comments were approved; 0, the "
+            "default, is off); `visible` otherwise."
             + throttle_note("THROTTLE_COMMENT_POST", "user")
         ),
         request=CommentCreateSerializer,
@@ -237,8 +245,10 @@ class ArticleCommentsView(
         )
         comment = Comment.objects.for_thread().get(pk=comment.pk)
         location = request.build_absolute_uri(reverse("comment-detail", args=[comment.pk]))
+        # Its author's own answer: a pending comment shows them what they wrote.
+        context = {**self.get_serializer_context(), "show_pending": True}
         return Response(
-            CommentSerializer(comment, context=self.get_serializer_context()).data,
+            CommentSerializer(comment, context=context).data,
             status=status.HTTP_201_CREATED,
             headers={"Location": location},
         )
@@ -259,10 +269,11 @@ class ArticleCommentsView(
         operation_id="comments_partial_update",
         summary="Edit a comment, or moderate it",
         description=(
-            "`body`: the author edits their visible comment (sets `edited_at`). `status`: staff "
-            "hide any comment (`hidden`) or restore a hidden one (`visible`); a comment its "
-            "author removed stays removed. Both may be given at once (staff, on their own "
-            "comment); either all is applied or nothing."
+            "`body`: the author edits their visible comment (sets `edited_at`; a suspect word "
+            "sends it back to `pending`). `status`: Moderators hide any comment (`hidden`), "
+            "restore a hidden one or one withheld for review, or approve a pending one "
+            "(`visible`); a comment its author removed stays removed. Both may be given at "
+            "once (a Moderator, on their own comment); either all is applied or nothing."
             + throttle_note("THROTTLE_COMMENT_EDIT", "user, edits and deletions together")
         ),
         request=CommentUpdateSerializer,
@@ -307,7 +318,16 @@ class CommentDetailView(StrictQueryParamsOnWritesMixin, generics.RetrieveUpdateD
         return [CommentEditRateThrottle()] if self.request.method in {"PATCH", "DELETE"} else []
 
     def get_queryset(self):
-        return Comment.objects.for_thread().visible_to(self.request.user)
+        comments = Comment.objects.for_thread()
+        user = self.request.user
+        if self.request.method in {"PATCH", "DELETE"} and user.is_authenticated:
+            # An author finds their own pending comment to delete it (or to learn that it is
+            # not editable yet); reading it stays the public's answer, a 404 (it is in
+            # /auth/me/comments/).
+            seen = comments.visible_to(user).values("pk")
+            own_pending = Q(author=user, status=Comment.Status.PENDING)
+            return comments.filter(Q(pk__in=seen) | own_pending)
+        return comments.visible_to(user)
 
     def get_object(self):
         comment = super().get_object()
@@ -331,7 +351,10 @@ class CommentDetailView(StrictQueryParamsOnWritesMixin, generics.RetrieveUpdateD
             elif wanted == Comment.Status.VISIBLE:
                 comment = comment_restore(comment=comment, moderator=request.user)
         comment = Comment.objects.for_thread().get(pk=comment.pk)
-        return Response(CommentSerializer(comment, context=self.get_serializer_context()).data)
+        context = self.get_serializer_context()
+        if comment.author_id == request.user.pk:  # a write's answer, to its author alone
+            context["show_pending"] = True
+        return Response(CommentSerializer(comment, context=context).data)
 
     def destroy(self, request, *args, **kwargs):
         comment_delete(comment=self.get_object(), actor=request.user)
@@ -554,7 +577,7 @@ class CommentFlagView(StrictQueryParamsOnWritesMixin, APIView):
 def review_queue(user):
     """The comments awaiting a Moderator's decision, on the articles `user` may see: withheld
     for review, or visible with open flags; the most flagged first, then the oldest."""
-    withheld = Q(status=Comment.Status.PENDING_REVIEW)
+    withheld = Q(status__in=[Comment.Status.PENDING_REVIEW, Comment.Status.PENDING])
     flagged = Q(status=Comment.Status.VISIBLE, flag_count__gt=0)
     # Open flags first, each kind oldest first.
     flags = CommentFlag.objects.select_related("user").order_by(
@@ -596,8 +619,9 @@ class ReviewQueuePagination(StrictPageNumberPagination):
     )
 )
 class ReviewQueueView(StrictQueryParamsMixin, generics.ListAPIView):
+    # A bad token reads as no credential here (as on every read outside /auth/): a 401
+    # `not_authenticated` all the same.
     permission_classes = [IsAuthenticated]
-    bad_token_is_401 = True  # accounts.authentication
     serializer_class = ReviewItemSerializer
     pagination_class = ReviewQueuePagination
 
@@ -607,6 +631,52 @@ class ReviewQueueView(StrictQueryParamsMixin, generics.ListAPIView):
         if not moderates(self.request.user):
             raise Forbidden("Only moderators see the review queue.", code="not_moderator")
         return review_queue(self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+MY_COMMENTS = Keyset("mine", ("id", True, "int"))  # newest first: ids grow
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="auth_me_comments",
+        summary="My comments",
+        description=(
+            "The caller's own comments on every article, newest first, whatever their status: "
+            "`pending` ones (awaiting approval) with their bodies, and withheld ones (hidden, "
+            "removed, awaiting review) with `body` and `author` null, `status` saying why. "
+            "Cursor-paginated. Personal: `Cache-Control: private, no-store`."
+        ),
+        parameters=[WWW_AUTHENTICATE],
+        responses={200: CommentSerializer(many=True), 400: PROBLEM_400, 401: PROBLEM_401},
+    )
+)
+class MyCommentsView(StrictQueryParamsMixin, generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    bad_token_is_401 = True  # accounts.authentication
+    serializer_class = CommentSerializer
+    pagination_class = KeysetCursorPagination
+
+    def get_keyset(self) -> Keyset:
+        return MY_COMMENTS
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Comment.objects.none()
+        user = self.request.user
+        comments = Comment.objects.for_thread().filter(author=user)
+        if not sees_unpublished(user):  # not those of an article unpublished since
+            comments = comments.filter(published_q("article__"))
+        return comments
+
+    def get_serializer_context(self):
+        # Their pending comments' bodies; what a Moderator or the flags withheld stays null
+        # (with `status` saying why), as for everyone but Moderators.
+        return {**super().get_serializer_context(), "show_pending": True}
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)

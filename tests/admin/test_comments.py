@@ -460,3 +460,38 @@ def test_saving_a_comment_awaiting_review_unchanged_decides_nothing(moderator_cl
 
     assert status_of(comment) == Comment.Status.PENDING_REVIEW
     assert len(records(comment)) == 1
+
+
+# Word lists, and approval
+
+
+def test_moderators_keep_the_word_lists_folded(moderator_client):
+    from comments.models import CommentWord
+
+    added = moderator_client.post(
+        "/admin/comments/commentword/add/", {"word": "  CAFÉ  Crème ", "kind": "suspect"}
+    )
+    again = moderator_client.post(
+        "/admin/comments/commentword/add/", {"word": "cafe creme", "kind": "banned"}
+    )
+
+    assert added.status_code == 302
+    assert list(CommentWord.objects.values_list("word", "kind")) == [("cafe creme", "suspect")]
+    assert again.status_code == 200 and "on a list already" in again.content.decode()
+
+
+def test_only_moderators_see_the_word_lists(editor_client, moderator_client):
+    assert editor_client.get("/admin/comments/commentword/").status_code == 403
+    assert moderator_client.get("/admin/comments/commentword/").status_code == 200
+
+
+def test_approving_from_the_queue_approves_pending_comments_only(moderator_client):
+    pending = ThreadedCommentFactory(body="pending", status=Comment.Status.PENDING)
+    hidden = ThreadedCommentFactory(body="hidden", status=Hidden)
+
+    response = act(moderator_client, "approve", [pending, hidden])
+
+    assert "Approved 1 comment. 1 comment not awaiting approval." in response.content.decode()
+    assert status_of(pending) == Visible and status_of(hidden) == Hidden
+    assert records(pending) == ["Approved by a moderator."]
+    assert Comment.objects.get(pk=pending.pk).approved_at is not None

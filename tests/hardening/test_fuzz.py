@@ -128,8 +128,13 @@ RULES = {
         ("parent", "does_not_exist"),
         ("parent", "other_article"),
         ("parent", "withheld"),
+        ("body", "duplicate"),  # the same body again, within the window: the data's rule
+        ("body", "banned_word"),  # the newsroom's word lists
     },
-    "PATCH /api/v1/comments/{id}/": {("body", code) for (code,) in TEXT_RULES},
+    "PATCH /api/v1/comments/{id}/": {
+        *{("body", code) for (code,) in TEXT_RULES},
+        ("body", "banned_word"),
+    },
 }
 
 
