@@ -128,7 +128,9 @@ class CommentSerializer(serializers.ModelSerializer):
             "status": {
                 "help_text": "`visible`; `hidden` by a moderator, `removed` by its author or "
                 "`pending_review` (flagged by readers, awaiting a Moderator): then `body` and "
-                "`author` are null, except for Moderators."
+                "`author` are null, except for Moderators. `pending` (awaiting approval) is "
+                "never in a public answer: only its author (in the 201 and in "
+                "/auth/me/comments/, with its body) and Moderators see it."
             },
         }
 

@@ -296,3 +296,21 @@ def test_best_cursor_from_another_ordering_is_refused():
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "invalid_cursor"
+
+
+@pytest.mark.django_db
+def test_a_like_is_a_comment_updated_change_showing_the_count():
+    from changes import outbox
+    from changes.data import change_data
+    from changes.models import Change
+
+    comment = ThreadedCommentFactory()
+    outbox.touched(comments=[comment.pk])  # announced, as comment_create would have
+
+    comment_like(comment=comment, user=UserFactory())
+
+    of_it = Change.objects.filter(object_id=comment.pk, type__startswith="comment.")
+    change = of_it.order_by("pk").last()
+    assert change.type == "comment.updated"
+    assert change_data(change)["like_count"] == 1
+    assert change_data(change) == APIClient().get(comment_url(comment)).json()

@@ -134,3 +134,16 @@ def test_the_review_queue_holds_pending_comments(world, settings, bearer_api):
 
 def test_my_comments_is_for_signed_in_readers(db):
     assert APIClient().get("/api/v1/auth/me/comments/").status_code == 401
+
+
+def test_a_pending_comment_is_announced_when_approved(world, settings):
+    from changes.models import Change
+
+    settings.COMMENT_PREMODERATION = 1
+    pending = post(world, "Hello").json()
+    of_it = Change.objects.filter(object_id=pending["id"], type__startswith="comment.")
+    assert not of_it.exists()  # not public yet
+
+    comment_approve(comment=Comment.objects.get(pk=pending["id"]), moderator=world["moderator"])
+
+    assert list(of_it.values_list("type", flat=True)) == ["comment.created"]

@@ -109,6 +109,7 @@ RULES = {
     "GET /api/v1/articles/{slug}/suggested/": NEEDS_EXPAND,
     "GET /api/v1/articles/{slug}/page/": NEEDS_EXPAND,
     "GET /api/v1/articles/{slug}/comments/": {("cursor", "invalid_cursor")},
+    "GET /api/v1/auth/me/comments/": {("cursor", "invalid_cursor")},
     "GET /api/v1/changes/": {
         ("company", "invalid_choice"),  # no public company has this slug
         ("tag", "invalid_choice"),  # no public tag has this slug
