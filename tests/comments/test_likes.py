@@ -314,3 +314,16 @@ def test_a_like_is_a_comment_updated_change_showing_the_count():
     assert change.type == "comment.updated"
     assert change_data(change)["like_count"] == 1
     assert change_data(change) == APIClient().get(comment_url(comment)).json()
+
+
+@pytest.mark.django_db
+def test_the_article_page_serves_the_best_thread_as_the_comments_path_does():
+    article = ArticleFactory()
+    quiet, liked_one = (ThreadedCommentFactory(article=article) for _ in range(2))
+    likes(liked_one, 1)
+
+    page = APIClient().get(f"/api/v1/articles/{article.slug}/page/", {"comments_ordering": "best"})
+    thread = best(APIClient(), article)
+
+    assert page.json()["comments"] == thread.json()
+    assert ids(thread) == [liked_one.pk, quiet.pk]

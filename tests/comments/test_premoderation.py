@@ -147,3 +147,15 @@ def test_a_pending_comment_is_announced_when_approved(world, settings):
     comment_approve(comment=Comment.objects.get(pk=pending["id"]), moderator=world["moderator"])
 
     assert list(of_it.values_list("type", flat=True)) == ["comment.created"]
+
+
+def test_deactivating_a_reader_hides_what_waits_too(world, settings):
+    from comments.moderation import user_deactivate
+
+    settings.COMMENT_PREMODERATION = 1
+    pending = post(world, "Hello").json()
+
+    hidden = user_deactivate(user=world["reader"], by=world["moderator"])
+
+    assert hidden == 1
+    assert Comment.objects.get(pk=pending["id"]).status == "hidden"
