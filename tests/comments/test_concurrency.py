@@ -7,7 +7,12 @@ from django.db import connection, connections
 from comments.models import Comment, CommentFlag, CommentLike
 from comments.services import withheld_for_review_message
 from tests.comments.conftest import comment_count, set_rate, thread_url
-from tests.factories import ArticleFactory, ThreadedCommentFactory, UserFactory
+from tests.factories import (
+    ArticleFactory,
+    ModeratorFactory,
+    ThreadedCommentFactory,
+    UserFactory,
+)
 
 THREADS = 8
 POSTS_PER_THREAD = 10
@@ -160,3 +165,70 @@ def test_concurrent_flags_and_likes_count_exactly_and_withhold_once(bearer_api, 
     assert [e.get_change_message() for e in withheld] == [withheld_for_review_message(3)]
     assert comment_count(article) == 1  # the reply; the comment keeps its place
     assert set(statuses) <= {200, 201, 403, 404}  # a like after the withholding: refused
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_comment_posted_at_once_is_stored_once(bearer_api, settings):
+    """The duplicate window holds under concurrency: the check runs under the article's row
+    lock, so of several identical posts at once exactly one is stored."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers")
+    set_rate(settings, "comment_post", "1000/minute")
+    article = ArticleFactory()
+    reader = UserFactory()
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def post(client):
+        def job():
+            response = client.post(thread_url(article), {"body": "Same words."}, format="json")
+            with lock:
+                statuses.append(response.status_code)
+
+        return job
+
+    run_at_once([post(bearer_api(reader)) for _ in range(THREADS)])
+
+    assert sorted(statuses) == [201] + [400] * (THREADS - 1)
+    assert Comment.objects.filter(article=article).count() == comment_count(article) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_approvals_hides_and_replies_at_once_keep_the_counts_exact(bearer_api, settings):
+    """Pending comments approved by two Moderators at once, while others are hidden and
+    readers reply to the visible ones: every count is exact, each approval recorded once."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers")
+    set_rate(settings, "comment_post", "1000/minute")
+    set_rate(settings, "comment_edit", "1000/minute")
+    article = ArticleFactory()
+    root = ThreadedCommentFactory(article=article)
+    pending = [ThreadedCommentFactory(parent=root, status=Comment.Status.PENDING) for _ in range(6)]
+    visible = [ThreadedCommentFactory(parent=root) for _ in range(4)]
+    moderators = [bearer_api(ModeratorFactory()) for _ in range(2)]
+    reader = bearer_api(UserFactory())
+
+    def approve_all(client):
+        def job():
+            for comment in pending:
+                client.patch(f"/api/v1/comments/{comment.pk}/", {"status": "visible"}, "json")
+
+        return job
+
+    def hide_some():
+        for comment in visible[:2]:
+            moderators[0].patch(f"/api/v1/comments/{comment.pk}/", {"status": "hidden"}, "json")
+
+    def reply_all():
+        for n, comment in enumerate(visible[2:]):
+            payload = {"body": f"reply {n}", "parent": comment.pk}
+            reader.post(thread_url(article), payload, format="json")
+
+    run_at_once([approve_all(moderators[0]), approve_all(moderators[1]), hide_some, reply_all])
+
+    assert comment_count(article) == 1 + 6 + 2 + 2  # root, approved, still visible, replies
+    approvals = LogEntry.objects.filter(change_message="Approved by a moderator.")
+    assert approvals.count() == 6
+    assert not Comment.objects.filter(status=Comment.Status.PENDING).exists()
