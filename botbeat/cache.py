@@ -105,6 +105,12 @@ def article_key(pk: int) -> str:
     return f"article-{pk}"
 
 
+def thread_key(article_id: int) -> str:
+    """The answers that show an article's comments one by one (its thread, each comment's own
+    GET, its page) carry this besides `article-<id>`: a like changes those alone."""
+    return f"comments-{article_id}"
+
+
 def company_key(pk: int) -> str:
     return f"company-{pk}"
 

@@ -68,6 +68,11 @@ class Keyset:
                 values.append(value)
         return values
 
+    def prepare(self, queryset, position: list[Any] | None):
+        """The queryset with whatever the key needs annotated (`position`: the cursor's key,
+        None on the first page). Most keys are columns: nothing to add."""
+        return queryset
+
     def after(self, values: list[Any], reverse: bool) -> Q:
         """Rows strictly after `values` in this order (before it when `reverse`)."""
         clauses = Q()
@@ -102,6 +107,7 @@ class KeysetCursorPagination(BasePagination):
             maximum=self.max_page_size,
         )
         position, reverse = self.decode_cursor(request)
+        queryset = self.keyset.prepare(queryset, position)
         if position is not None:
             queryset = queryset.filter(self.keyset.after(position, reverse))
         queryset = queryset.order_by(*self.keyset.order_by(reverse))

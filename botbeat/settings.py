@@ -277,6 +277,19 @@ CHANGES_RETENTION_DAYS = env_int("CHANGES_RETENTION_DAYS", 90)
 # task left out, pruning past the retention), in seconds.
 CHANGES_MAINTENANCE_SECONDS = env_int("CHANGES_MAINTENANCE_SECONDS", 300)
 
+# Comments a newsroom can leave open (API.md, "Comments: readers and moderators"): flags from
+# this many distinct readers withhold a comment for review; with COMMENT_PREMODERATION=N, a
+# reader's comments wait for a Moderator until N of them were approved (0: off).
+COMMENT_FLAG_THRESHOLD = env_int("COMMENT_FLAG_THRESHOLD", 3)
+if COMMENT_FLAG_THRESHOLD < 1:
+    raise ImproperlyConfigured("COMMENT_FLAG_THRESHOLD must be 1 or more.")
+COMMENT_PREMODERATION = env_int("COMMENT_PREMODERATION", 0)
+if COMMENT_PREMODERATION < 0:
+    raise ImproperlyConfigured("COMMENT_PREMODERATION must be 0 (off) or more.")
+# The same body from the same reader on the same article within this many minutes is refused
+# (400 `duplicate`).
+COMMENT_DUPLICATE_MINUTES = env_int("COMMENT_DUPLICATE_MINUTES", 10)
+
 # The server-side cache of public API answers (botbeat/cache.py). Its invalidation needs a
 # cache every worker shares, so it is on by default only with Redis.
 RESPONSE_CACHE = env_bool("RESPONSE_CACHE", default=bool(REDIS_URL))
@@ -350,6 +363,8 @@ REST_FRAMEWORK = {
         "read": env_rate("THROTTLE_READ", "600/minute"),
         "comment_post": env_rate("THROTTLE_COMMENT_POST", "10/minute"),  # per user
         "comment_edit": env_rate("THROTTLE_COMMENT_EDIT", "30/minute"),  # per user
+        "comment_like": env_rate("THROTTLE_COMMENT_LIKE", "60/minute"),  # per user
+        "comment_flag": env_rate("THROTTLE_COMMENT_FLAG", "20/minute"),  # per user
         "register": env_rate("THROTTLE_REGISTER", "20/hour"),  # per client address
         "token": env_rate("THROTTLE_TOKEN", "10/minute"),  # per client address
     },
@@ -419,6 +434,7 @@ SPECTACULAR_SETTINGS = {
         "ArticleCategoryEnum": "articles.models.Category",
         "ArticleStatusEnum": "articles.models.Status",
         "CommentStatusEnum": "comments.models.Comment.Status",
+        "CommentFlagReasonEnum": "comments.models.CommentFlag.Reason",
         "ChangeTypeEnum": "changes.models.ChangeType",
         "CommentModerationStatusEnum": "comments.serializers.MODERATION_STATUS_CHOICES",
         "HealthOkEnum": "botbeat.health.OK",

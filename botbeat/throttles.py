@@ -330,3 +330,15 @@ class CommentEditRateThrottle(CommentPostRateThrottle):
     """Per signed-in user: edits and deletions of comments (each one purges cached answers)."""
 
     scope = "comment_edit"
+
+
+class CommentLikeRateThrottle(CommentPostRateThrottle):
+    """Per signed-in user: likes and unlikes (each one purges the thread's cached answers)."""
+
+    scope = "comment_like"
+
+
+class CommentFlagRateThrottle(CommentPostRateThrottle):
+    """Per signed-in user: flags (each one may withhold a comment)."""
+
+    scope = "comment_flag"

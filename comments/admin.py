@@ -1,8 +1,13 @@
 """The moderation queue: comments newest first, hidden and restored through the comment
 services, readers deactivated through comments.moderation; every action recorded in the admin's
-log (each comment's History, and the log entries list)."""
+log (each comment's History, and the log entries list).
+
+"Needs review" (the sidebar) is the review queue: comments withheld for review, awaiting
+approval, or flagged, the most flagged first, each showing its open flags' reasons; a
+comment's page shows its flags first. Word lists (banned, suspect) are kept here too."""
 
 import operator
+from collections import Counter
 from functools import reduce
 
 from django import forms
@@ -10,23 +15,24 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.db.models.functions import Lower
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from botbeat.admin import AutocompleteFilter, NewsroomAdmin, state_badge
-from botbeat.roles import may_deactivate
+from botbeat.roles import may_deactivate, moderates
 from botbeat.services import ServiceError
-from comments.models import Comment
+from comments.models import Comment, CommentFlag, CommentWord
 from comments.moderation import (
     comments_hide,
     comments_restore,
     user_deactivate,
 )
 from comments.services import comment_hide, comment_restore
+from comments.words import entry_of
 
 # Searching the text of comments is a scan (no index serves `contains`, and case-folding each
 # body costs about 3 µs): without an article or author filter it covers the newest this many
@@ -38,6 +44,39 @@ MODERATION_CHOICES = [
     (Comment.Status.VISIBLE.value, "Visible"),
     (Comment.Status.HIDDEN.value, "Hidden by a moderator"),
 ]
+# The statuses a comment waits in for a Moderator: shown as they are, never chosen.
+WAITING = [Comment.Status.PENDING_REVIEW, Comment.Status.PENDING]
+WAITING_CHOICES = [(status.value, status.label) for status in WAITING]
+
+
+def awaiting_review_q() -> Q:
+    """What the review queue holds: comments waiting for a decision, and visible ones with
+    open flags (below the threshold)."""
+    return Q(status__in=WAITING) | Q(status=Comment.Status.VISIBLE, flag_count__gt=0)
+
+
+class ReviewFilter(admin.SimpleListFilter):
+    """The review queue: with it on, the list is the most flagged first, then the oldest."""
+
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Needs review")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(awaiting_review_q())
+        return queryset
+
+
+def flag_summary(flags) -> str:
+    """`3: spam (2), abuse`: how many open flags, and their reasons, most given first."""
+    if not flags:
+        return "-"
+    reasons = Counter(CommentFlag.Reason(flag.reason).label.lower() for flag in flags)
+    parts = [f"{reason} ({n})" if n > 1 else reason for reason, n in reasons.most_common()]
+    return f"{len(flags)}: {', '.join(parts)}"
 
 
 class ArticleFilter(AutocompleteFilter):
@@ -80,30 +119,57 @@ def author_label(user) -> str:
 
 
 class CommentModerationForm(forms.ModelForm):
-    # `removed` is the author's alone: a moderator hides or restores.
-    status = forms.ChoiceField(choices=MODERATION_CHOICES)
+    # `removed` is the author's alone: a moderator hides or restores (a restore of a comment
+    # waiting for review approves it). A waiting status is offered only while the comment is
+    # in it, so that the form opens on it, and saving it unchanged decides nothing.
+    status = forms.ChoiceField(choices=MODERATION_CHOICES + WAITING_CHOICES)
 
     class Meta:
         model = Comment
         fields = ["status"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = self.instance.status if self.instance.pk else None
+        if "status" in self.fields:  # (read-only for a removed comment)
+            self.fields["status"].choices = MODERATION_CHOICES + [
+                choice for choice in WAITING_CHOICES if choice[0] == current
+            ]
+
 
 @admin.register(Comment)
 class CommentAdmin(NewsroomAdmin):
     form = CommentModerationForm
-    fields = ["article_link", "author_link", "parent_link", "created_at", "edited_at", "body"]
+    # Its flags first: what a Moderator reviewing it decides on.
+    fields = [
+        "flag_list",
+        "article_link",
+        "author_link",
+        "parent_link",
+        "created_at",
+        "edited_at",
+        "like_count",
+        "body",
+    ]
     readonly_fields = fields
-    list_display = ["created_at", "excerpt", "article_link", "author_link", "status_badge"]
+    list_display = [
+        "created_at",
+        "excerpt",
+        "article_link",
+        "author_link",
+        "flags_column",
+        "status_badge",
+    ]
     list_display_links = ["excerpt"]
     list_select_related = ["article", "author"]
-    list_filter = ["status", ArticleFilter, AuthorFilter]
+    list_filter = [ReviewFilter, "status", ArticleFilter, AuthorFilter]
     ordering = ["-created_at"]  # the comment_newest index
     search_fields = ["body"]
     search_help_text = (
         f"Words of the comment (among the newest {TEXT_SEARCH_WINDOW:,} unless filtered by "
         "article or author), or @username for everything a reader wrote."
     )
-    actions = ["hide", "restore", "deactivate_authors"]
+    actions = ["approve", "hide", "restore", "deactivate_authors"]
 
     def has_add_permission(self, request):
         return False  # readers write comments, through the API
@@ -127,18 +193,28 @@ class CommentAdmin(NewsroomAdmin):
         # them (withheld ones included) for whoever moderates, as in the API.
         return super().get_queryset(request).visible_to(request.user)
 
+    def get_ordering(self, request):
+        if request.GET.get(ReviewFilter.parameter_name) == "open":
+            return ["-flag_count", "created_at"]  # the comment_review_queue index
+        return super().get_ordering(request)
+
     def list_queryset(self, request, queryset):
         # Of the article, only its title: its texts and search vector are most of its bytes.
+        # The open flags' reasons of the page's comments: one query, whatever its length.
+        open_flags = CommentFlag.objects.filter(reviewed_at__isnull=True).only(
+            "comment_id", "reason"
+        )
         return queryset.only(
             "id",
             "created_at",
             "body",
             "status",
             "depth",
+            "flag_count",
             "article__title",
             "author__username",
             "author__is_active",
-        )
+        ).prefetch_related(Prefetch("flags", queryset=open_flags, to_attr="open_flags"))
 
     def get_search_results(self, request, queryset, search_term):
         """`@name`: every comment of the reader `name` (any case), over the LOWER(username)
@@ -195,6 +271,35 @@ class CommentAdmin(NewsroomAdmin):
         url = reverse("admin:comments_comment_change", args=[comment.parent_id])
         return format_html('<a href="{}">#{}</a>', url, comment.parent_id)
 
+    @admin.display(description="flags", ordering="flag_count")
+    def flags_column(self, comment):
+        return flag_summary(getattr(comment, "open_flags", []))
+
+    @admin.display(description="flags")
+    def flag_list(self, comment):
+        flags = list(
+            comment.flags.select_related("user").order_by(
+                F("reviewed_at").asc(nulls_first=True), "created_at"
+            )
+        )
+        if not flags:
+            return "None"
+        rows = format_html_join(
+            "",
+            "<li>{} — {}{} ({}, {})</li>",
+            (
+                (
+                    flag.user.get_username(),
+                    CommentFlag.Reason(flag.reason).label,
+                    f": {flag.note}" if flag.note else "",
+                    flag.created_at.strftime("%Y-%m-%d %H:%M"),
+                    "open" if flag.reviewed_at is None else "decided",
+                )
+                for flag in flags
+            ),
+        )
+        return format_html("<ul>{}</ul>", rows)
+
     @admin.display(description="status", ordering="status")
     def status_badge(self, comment):
         return state_badge(comment.status, Comment.Status(comment.status).label)
@@ -204,6 +309,8 @@ class CommentAdmin(NewsroomAdmin):
     def save_model(self, request, obj, form, change):
         if "status" not in form.changed_data:
             return  # nothing else is editable
+        if obj.status not in {Comment.Status.HIDDEN, Comment.Status.VISIBLE}:
+            return  # a waiting status is never chosen (the form offers it unchanged only)
         service = comment_hide if obj.status == Comment.Status.HIDDEN else comment_restore
         try:
             service(comment=obj, moderator=request.user)
@@ -215,6 +322,16 @@ class CommentAdmin(NewsroomAdmin):
         (comments.services), and only when it happened."""
 
     # Actions
+
+    @admin.action(
+        description="Approve the selected comments awaiting approval", permissions=["change"]
+    )
+    def approve(self, request, queryset):
+        waiting = queryset.filter(status=Comment.Status.PENDING)
+        skipped = queryset.exclude(status=Comment.Status.PENDING).count()
+        result = comments_restore(comments=waiting, moderator=request.user)
+        result.unchanged += skipped
+        self._report(request, result, "Approved", "not awaiting approval")
 
     @admin.action(description="Hide the selected comments", permissions=["change"])
     def hide(self, request, queryset):
@@ -370,3 +487,46 @@ class LogEntryAdmin(NewsroomAdmin):
     @admin.display(description="what")
     def message(self, entry):
         return entry.get_change_message()
+
+
+class CommentWordForm(forms.ModelForm):
+    class Meta:
+        model = CommentWord
+        fields = ["word", "kind"]
+
+    def clean_word(self):
+        """Stored as comments are matched (comments.words): folded, its words one space apart."""
+        entry = entry_of(self.cleaned_data["word"])
+        if not entry:
+            raise forms.ValidationError("Give a word: letters or digits.")
+        taken = CommentWord.objects.filter(word=entry).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(f"“{entry}” is on a list already.")
+        return entry
+
+
+@admin.register(CommentWord)
+class CommentWordAdmin(NewsroomAdmin):
+    """The banned and suspect word lists. The one rule (botbeat.roles): Moderators and
+    superusers keep them, whatever the model permissions."""
+
+    form = CommentWordForm
+    list_display = ["word", "kind", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["word"]
+    ordering = ["word"]
+
+    def has_module_permission(self, request):
+        return moderates(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return moderates(request.user)
+
+    def has_add_permission(self, request):
+        return moderates(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return moderates(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return moderates(request.user)

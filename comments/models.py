@@ -48,6 +48,7 @@ THREAD_COLUMNS = (
     "created_at",
     "edited_at",
     "reply_count",
+    "like_count",
     "author__username",
     "author__profile__display_name",
 )
@@ -57,8 +58,11 @@ class CommentQuerySet(models.QuerySet):
     def visible_to(self, user) -> "CommentQuerySet":
         """The comments of the articles `user` may see (Editors: every article; everyone else:
         the published ones). Moderators see every comment of those; everyone else the visible
-        comments and, in their place, the withheld ones (hidden or removed) that have visible
-        replies beneath them; a withheld comment without any is gone."""
+        comments and, in their place, the withheld ones (hidden, removed, awaiting review or
+        approval) that have visible replies beneath them; a withheld comment without any is
+        gone. (A `pending` comment has none: a reply needs a visible parent. Its author sees
+        it in /auth/me/comments/, never here: a public answer stays everybody's.) The change
+        feed's outbox holds the same rule on the row (changes.outbox._comment_rows)."""
         comments = self if sees_unpublished(user) else self.filter(published_q("article__"))
         if moderates(user):
             return comments.all()
@@ -83,6 +87,11 @@ class Comment(models.Model):
         VISIBLE = "visible", "Visible"
         HIDDEN = "hidden", "Hidden by a moderator"
         REMOVED = "removed", "Removed by its author"
+        # Withheld until a Moderator restores or hides it: readers flagged it (flag threshold).
+        PENDING_REVIEW = "pending_review", "Withheld for review: flagged by readers"
+        # Not shown yet: a suspect word, or a reader still pre-moderated, until a Moderator
+        # approves it (its author sees it in /auth/me/comments/).
+        PENDING = "pending", "Awaiting a moderator's approval"
 
     article = models.ForeignKey(
         "articles.Article", on_delete=models.CASCADE, related_name="comments"
@@ -113,6 +122,16 @@ class Comment(models.Model):
     # The visible comments beneath this one, at any depth. Maintained exactly, with the
     # article's comment_count, by the comment services (comment_count_visible).
     reply_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    # The readers who like it (CommentLike rows), kept exactly by comment_like and
+    # comment_unlike: F() updates in the transaction that adds or deletes the row.
+    like_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    # The readers' flags no Moderator has decided on yet (CommentFlag.reviewed_at null): the
+    # moderation queue's first key. Kept exactly by comment_flag and the moderation services,
+    # under the comment's row lock.
+    flag_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    # When a Moderator approved it (it was `pending`): its author's standing, for
+    # pre-moderation (COMMENT_PREMODERATION), is how many of theirs carry one.
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = CommentQuerySet.as_manager()
 
@@ -120,7 +139,9 @@ class Comment(models.Model):
         ordering = ["article", "path"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["visible", "hidden", "removed"]),
+                condition=Q(
+                    status__in=["visible", "hidden", "removed", "pending_review", "pending"]
+                ),
                 name="comment_status_valid",
             ),
             models.CheckConstraint(condition=Q(depth__lte=MAX_DEPTH), name="comment_depth_max"),
@@ -147,16 +168,108 @@ class Comment(models.Model):
             models.Index(fields=["article", "status"], name="comment_article_status"),
             # the moderation queue, newest first
             models.Index(fields=["-created_at"], name="comment_newest"),
+            # the review queue (API and admin): the most flagged first
+            models.Index(fields=["-flag_count", "created_at"], name="comment_review_queue"),
         ]
 
     def __str__(self) -> str:
         return f"#{self.pk} on {self.article_id}: {self.body[:60]}"
 
     def save(self, *args, **kwargs):
-        save_leaving(self, ("reply_count",), args, kwargs)
+        save_leaving(self, ("reply_count", "like_count", "flag_count"), args, kwargs)
 
 
 @prebuilt
 def comment_thread_rows() -> CommentQuerySet:
     """Comment.objects.thread_rows(), for a thread's page (botbeat.prebuilt)."""
     return Comment.objects.thread_rows()
+
+
+class CommentLike(models.Model):
+    """A reader likes a comment: one row per reader and comment (comments.services.comment_like).
+    Never shown per reader in a public answer: /auth/me/likes/ says which a reader liked."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="likes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comment_likes"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "user"], name="comment_like_once"),
+        ]
+        indexes = [
+            # a reader's likes on an article (/auth/me/likes/?article=)
+            models.Index(fields=["user", "comment"], name="comment_like_by_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} likes #{self.comment_id}"
+
+
+NOTE_MAX_LENGTH = 500
+
+
+class CommentFlag(models.Model):
+    """A reader reports a comment: one flag per reader and comment (comments.services
+    .comment_flag). Open until a Moderator decides on the comment (hides or restores it):
+    `reviewed_at` then says when, and the flag no longer counts toward the threshold."""
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", "Spam"
+        ABUSE = "abuse", "Abuse"
+        OFF_TOPIC = "off_topic", "Off topic"
+        OTHER = "other", "Other"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="flags")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comment_flags"
+    )
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    note = models.CharField(max_length=NOTE_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "user"], name="comment_flag_once"),
+            models.CheckConstraint(
+                condition=Q(reason__in=["spam", "abuse", "off_topic", "other"]),
+                name="comment_flag_reason_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} flags #{self.comment_id}: {self.reason}"
+
+
+class CommentWord(models.Model):
+    """A word (or a phrase of words) of the newsroom's lists: a banned one refuses a comment,
+    a suspect one holds it for approval (comments.words). Stored folded (case and accents),
+    as comments are matched: `Café` and `cafe` are one entry."""
+
+    class Kind(models.TextChoices):
+        BANNED = "banned", "Banned: the comment is refused"
+        SUSPECT = "suspect", "Suspect: the comment waits for approval"
+
+    word = models.CharField(
+        max_length=100,
+        unique=True,
+        help_text="One word, or a phrase of words; matched on whole words, whatever their case "
+        "and accents (a list holding `cunt` lets `Scunthorpe` pass).",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["word"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["banned", "suspect"]), name="comment_word_kind_valid"
+            ),
+            models.CheckConstraint(condition=~Q(word=""), name="comment_word_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.word

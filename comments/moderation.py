@@ -22,6 +22,13 @@ from comments.models import Comment
 from comments.services import HIDDEN_MESSAGE, comment_hide, comment_restore
 
 HIDDEN_WITH_AUTHOR_MESSAGE = "Hidden: its author was deactivated."
+# What a deactivation hides: what the public sees, and what waits to be shown (a Moderator
+# would otherwise approve or restore a deactivated reader's comment later, unaware).
+SHOWN_OR_WAITING = [
+    Comment.Status.VISIBLE,
+    Comment.Status.PENDING,
+    Comment.Status.PENDING_REVIEW,
+]
 
 
 @dataclass
@@ -99,7 +106,8 @@ def comments_restore(*, comments: Iterable[Comment], moderator: User) -> Moderat
 
 @transaction.atomic
 def user_deactivate(*, user: User, by: User) -> int:
-    """Deactivate `user` and hide every visible comment they wrote; returns how many were hidden.
+    """Deactivate `user` and hide every comment they wrote that is visible or waits for a
+    Moderator (pending, pending review); returns how many were hidden.
 
     They can no longer sign in (Django refuses inactive users' sessions) and their API tokens
     are revoked. Each comment is hidden through comment_hide and recorded, and so is the
@@ -123,7 +131,7 @@ def user_deactivate(*, user: User, by: User) -> int:
     auth_tokens_revoke_all(user=user)
     # A list, not an iterator: each hide writes to the table being read.
     visible = list(
-        Comment.objects.filter(author=user, status=Comment.Status.VISIBLE)
+        Comment.objects.filter(author=user, status__in=SHOWN_OR_WAITING)
         .only("pk", "article_id", "status")
         .order_by("pk")
     )

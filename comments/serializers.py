@@ -6,12 +6,12 @@ from botbeat.fields import StrictCharField, StrictIntegerField, StrictSerializer
 from botbeat.renderers import iso_datetime
 from botbeat.services import Invalid
 from botbeat.text import NO_CONTROL_CHARACTERS_IN_TEXT
-from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, Comment
+from comments.models import BODY_MAX_LENGTH, MAX_DEPTH, NOTE_MAX_LENGTH, Comment, CommentFlag
 from comments.services import body_clean
 
 # What staff may set a comment's status to: `removed` is the author's alone (DELETE).
 MODERATION_STATUS_CHOICES = [
-    (Comment.Status.VISIBLE.value, "Visible (restore a hidden comment)"),
+    (Comment.Status.VISIBLE.value, "Visible (restore or approve a withheld comment)"),
     (Comment.Status.HIDDEN.value, "Hidden by a moderator"),
 ]
 
@@ -37,11 +37,16 @@ class CommentAuthorSerializer(serializers.Serializer):
 VISIBLE = Comment.Status.VISIBLE
 
 
-def thread_item(row: dict, *, show_withheld: bool = False) -> dict:
+PENDING = Comment.Status.PENDING
+
+
+def thread_item(row: dict, *, show_withheld: bool = False, show_pending: bool = False) -> dict:
     """A comment (CommentSerializer's fields) from a row of thread_rows(): a page of 200 in a
     tenth of the time DRF's field-by-field path took. tests/comments/test_serializers.py
-    holds it to DRF's own output. `show_withheld`: staff see what a withheld comment said."""
-    shows = show_withheld or row["status"] == VISIBLE
+    holds it to DRF's own output. `show_withheld`: staff see what a withheld comment said;
+    `show_pending`: its author sees what their pending comment says (never what a Moderator
+    or the readers' flags withheld)."""
+    shows = show_withheld or row["status"] == VISIBLE or (show_pending and row["status"] == PENDING)
     edited_at = row["edited_at"]
     return {
         "id": row["id"],
@@ -60,6 +65,7 @@ def thread_item(row: dict, *, show_withheld: bool = False) -> dict:
         "created_at": iso_datetime(row["created_at"]),
         "edited_at": None if edited_at is None else iso_datetime(edited_at),
         "reply_count": row["reply_count"],
+        "like_count": row["like_count"],
         "status": row["status"],
     }
 
@@ -93,6 +99,13 @@ class CommentSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Visible comments beneath this one, at any depth (what the public sees).",
     )
+    like_count = serializers.IntegerField(
+        read_only=True,
+        min_value=0,
+        help_text="The readers who like this comment (PUT .../like/). Whether the reader "
+        "asking is one of them is not here (it would make the thread private): "
+        "GET /api/v1/auth/me/likes/ says it.",
+    )
 
     class Meta:
         model = Comment
@@ -106,19 +119,27 @@ class CommentSerializer(serializers.ModelSerializer):
             "created_at",
             "edited_at",
             "reply_count",
+            "like_count",
             "status",
         ]
         read_only_fields = fields
         extra_kwargs = {
             "edited_at": {"help_text": "When the author last changed the body; null if never."},
             "status": {
-                "help_text": "`visible`; `hidden` by a moderator or `removed` by its author: "
-                "then `body` and `author` are null, except for staff."
+                "help_text": "`visible`; `hidden` by a moderator, `removed` by its author or "
+                "`pending_review` (flagged by readers, awaiting a Moderator): then `body` and "
+                "`author` are null, except for Moderators. `pending` (awaiting approval) is "
+                "never in a public answer: only its author (in the 201 and in "
+                "/auth/me/comments/, with its body) and Moderators see it."
             },
         }
 
     def _shows_content(self, comment) -> bool:
-        return comment.status == Comment.Status.VISIBLE or self.context.get("show_withheld", False)
+        return (
+            comment.status == Comment.Status.VISIBLE
+            or self.context.get("show_withheld", False)
+            or (comment.status == PENDING and self.context.get("show_pending", False))
+        )
 
     @extend_schema_field(CommentAuthorSerializer(allow_null=True))
     def get_author(self, comment):
@@ -149,10 +170,15 @@ class CommentSerializer(serializers.ModelSerializer):
             "created_at": comment.created_at,
             "edited_at": comment.edited_at,
             "reply_count": comment.reply_count,
+            "like_count": comment.like_count,
             "author__username": author.get_username(),
             "author__profile__display_name": display_name_of(author),
         }
-        return thread_item(row, show_withheld=self.context.get("show_withheld", False))
+        return thread_item(
+            row,
+            show_withheld=self.context.get("show_withheld", False),
+            show_pending=self.context.get("show_pending", False),
+        )
 
 
 class CommentCreateSerializer(StrictSerializer):
@@ -217,3 +243,78 @@ class CommentUpdateSerializer(StrictSerializer):
                 "Give `body` (the author) or `status` (staff).", code="required"
             )
         return attrs
+
+
+class CommentLikeSerializer(serializers.Serializer):
+    """The answer to PUT and DELETE .../like/: the caller's like, and the count it moved."""
+
+    id = serializers.IntegerField(read_only=True, help_text="The comment's id.")
+    liked = serializers.BooleanField(
+        read_only=True,
+        help_text="Whether the caller likes it now (true after PUT, false after "
+        "DELETE, whatever it was before).",
+    )
+    like_count = serializers.IntegerField(
+        read_only=True, min_value=0, help_text="The readers who like it, the caller included."
+    )
+
+
+class MyLikesSerializer(serializers.Serializer):
+    article = serializers.CharField(read_only=True, help_text="The article's slug.")
+    comment_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        read_only=True,
+        help_text="The ids of the article's comments the caller likes, ascending.",
+    )
+
+
+class CommentFlagCreateSerializer(StrictSerializer):
+    reason = serializers.ChoiceField(
+        choices=CommentFlag.Reason.choices, help_text="Why the comment should not be shown."
+    )
+    note = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=NOTE_MAX_LENGTH,
+        validators=[NO_CONTROL_CHARACTERS_IN_TEXT],
+        help_text=f"Optional, for the Moderators: plain text, at most {NOTE_MAX_LENGTH} "
+        "characters, trimmed.",
+    )
+
+
+class CommentFlagSerializer(serializers.Serializer):
+    """The caller's own flag: what they reported, never what others did."""
+
+    comment = serializers.IntegerField(source="comment_id", read_only=True)
+    reason = serializers.ChoiceField(choices=CommentFlag.Reason.choices, read_only=True)
+    note = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class ReviewFlagSerializer(serializers.Serializer):
+    """A flag as Moderators see it: who, why, when, and whether it was decided on."""
+
+    username = serializers.CharField(source="user.username", read_only=True)
+    reason = serializers.ChoiceField(choices=CommentFlag.Reason.choices, read_only=True)
+    note = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    reviewed_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When a Moderator decided on the comment; null: an open flag.",
+    )
+
+
+class ReviewItemSerializer(serializers.Serializer):
+    """A comment of the review queue: the comment as Moderators see it in a thread, its open
+    flags' count and every flag, open ones first."""
+
+    comment = serializers.SerializerMethodField()
+    flag_count = serializers.IntegerField(
+        read_only=True, min_value=0, help_text="Open flags: those no Moderator decided on yet."
+    )
+    flags = ReviewFlagSerializer(many=True, read_only=True, source="review_flags")
+
+    @extend_schema_field(CommentSerializer)
+    def get_comment(self, comment) -> dict:
+        return CommentSerializer(comment, context={"show_withheld": True}).data

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.http import QueryDict
 from django.urls import reverse
 
+from botbeat.cache import tag_answer, thread_key
 from botbeat.pagination import Keyset
 from comments.filters import CommentOrdering
 from comments.models import CommentQuerySet, comment_thread_rows
@@ -20,7 +21,9 @@ ORDERINGS = [value for value, _ in CommentOrdering.choices]
 
 
 def thread_comments(*, article_id: int, user) -> CommentQuerySet:
-    """The article's comments that `user` sees, as thread rows (comments.models.thread_rows)."""
+    """The article's comments that `user` sees, as thread rows (comments.models.thread_rows).
+    The answer showing them carries the thread's key: a like purges it (comment_like)."""
+    tag_answer(thread_key(article_id))
     return comment_thread_rows().filter(article_id=article_id).visible_to(user)
 
 

@@ -14,4 +14,11 @@ urlpatterns = [
         name="article-comments",
     ),
     path("comments/<id:pk>/", views.CommentDetailView.as_view(), name="comment-detail"),
+    path("comments/<id:pk>/like/", views.CommentLikeView.as_view(), name="comment-like"),
+    path("comments/<id:pk>/flag/", views.CommentFlagView.as_view(), name="comment-flag"),
+    path("comments/review/", views.ReviewQueueView.as_view(), name="comment-review-queue"),
+    # The reader's own comment state, beside the auth paths (accounts.urls): the comments
+    # app's view, routed here so that no app imports another's views.
+    path("auth/me/likes/", views.MyLikesView.as_view(), name="auth-me-likes"),
+    path("auth/me/comments/", views.MyCommentsView.as_view(), name="auth-me-comments"),
 ]

@@ -74,8 +74,8 @@ def test_queue_queries_do_not_grow_with_rows(chief, rows, django_assert_num_quer
     for _ in range(rows):
         ThreadedCommentFactory(parent=ThreadedCommentFactory())
 
-    # session, user, count, the page (article and author joined)
-    with django_assert_num_queries(list_queries(4, unfiltered=True)):
+    # session, user, count, the page (article and author joined), the page's open flags
+    with django_assert_num_queries(list_queries(5, unfiltered=True)):
         response = chief.get(QUEUE)
 
     assert len(listed(response)) == 2 * rows
@@ -89,8 +89,8 @@ def test_filtered_queue_queries_do_not_grow_with_rows(
     CommentFactory.create_batch(rows, article=article, status=Hidden)
 
     # session, user, the moderator's permissions (own and groups'), the article's title,
-    # count, page
-    with django_assert_num_queries(7):
+    # count, page, its open flags
+    with django_assert_num_queries(8):
         response = moderator_client.get(QUEUE, {"status__exact": "hidden", "article": article.pk})
 
     assert len(listed(response)) == rows
@@ -403,3 +403,95 @@ def test_a_moderation_and_its_record_are_one_transaction(moderator):
 
     assert status_of(comment) == Visible
     assert records(comment) == []
+
+
+# The review queue: flags and their reasons first
+
+
+def test_needs_review_lists_the_most_flagged_first_with_their_reasons(moderator_client, settings):
+    from comments.services import comment_flag
+
+    settings.COMMENT_FLAG_THRESHOLD = 3
+    once = ThreadedCommentFactory(body="once")
+    thrice = ThreadedCommentFactory(body="thrice")
+    ThreadedCommentFactory(body="never")
+    comment_flag(comment=once, user=UserFactory(), reason="off_topic")
+    for reason in ["spam", "spam", "abuse"]:
+        comment_flag(comment=thrice, user=UserFactory(), reason=reason)
+
+    response = moderator_client.get(QUEUE, {"review": "open"})
+
+    assert listed(response) == ["thrice", "once"]
+    html = response.content.decode()
+    assert "3: spam (2), abuse" in html and "1: off topic" in html
+    assert "Withheld for review: flagged by readers" in html  # thrice's status
+
+
+def test_a_flagged_comments_page_shows_its_flags_first_and_restores_it(
+    moderator_client, moderator, settings
+):
+    from comments.services import comment_flag, withheld_for_review_message
+
+    settings.COMMENT_FLAG_THRESHOLD = 1
+    comment = ThreadedCommentFactory(body="The flagged words")
+    comment_flag(comment=comment, user=UserFactory(username="carol"), reason="abuse", note="Rude")
+
+    page = moderator_client.get(change_url(comment)).content.decode()
+    saved = moderator_client.post(change_url(comment), {"status": "visible"}, follow=True)
+
+    form = page[page.index('id="comment_form"') :]
+    assert form.index("carol — Abuse: Rude") < form.index("The flagged words")
+    assert saved.status_code == 200 and status_of(comment) == Visible
+    assert records(comment) == [
+        withheld_for_review_message(1),
+        "Restored by a moderator after review of its flags.",
+    ]
+    assert Comment.objects.get(pk=comment.pk).flag_count == 0
+
+
+def test_saving_a_comment_awaiting_review_unchanged_decides_nothing(moderator_client, settings):
+    from comments.services import comment_flag
+
+    settings.COMMENT_FLAG_THRESHOLD = 1
+    comment = ThreadedCommentFactory(body="flagged")
+    comment_flag(comment=comment, user=UserFactory(), reason="spam")
+
+    moderator_client.post(change_url(comment), {"status": "pending_review"}, follow=True)
+
+    assert status_of(comment) == Comment.Status.PENDING_REVIEW
+    assert len(records(comment)) == 1
+
+
+# Word lists, and approval
+
+
+def test_moderators_keep_the_word_lists_folded(moderator_client):
+    from comments.models import CommentWord
+
+    added = moderator_client.post(
+        "/admin/comments/commentword/add/", {"word": "  CAFÉ  Crème ", "kind": "suspect"}
+    )
+    again = moderator_client.post(
+        "/admin/comments/commentword/add/", {"word": "cafe creme", "kind": "banned"}
+    )
+
+    assert added.status_code == 302
+    assert list(CommentWord.objects.values_list("word", "kind")) == [("cafe creme", "suspect")]
+    assert again.status_code == 200 and "on a list already" in again.content.decode()
+
+
+def test_only_moderators_see_the_word_lists(editor_client, moderator_client):
+    assert editor_client.get("/admin/comments/commentword/").status_code == 403
+    assert moderator_client.get("/admin/comments/commentword/").status_code == 200
+
+
+def test_approving_from_the_queue_approves_pending_comments_only(moderator_client):
+    pending = ThreadedCommentFactory(body="pending", status=Comment.Status.PENDING)
+    hidden = ThreadedCommentFactory(body="hidden", status=Hidden)
+
+    response = act(moderator_client, "approve", [pending, hidden])
+
+    assert "Approved 1 comment. 1 comment not awaiting approval." in response.content.decode()
+    assert status_of(pending) == Visible and status_of(hidden) == Hidden
+    assert records(pending) == ["Approved by a moderator."]
+    assert Comment.objects.get(pk=pending.pk).approved_at is not None

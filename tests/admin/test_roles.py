@@ -73,7 +73,7 @@ def test_moderator_index_shows_comments_and_articles_to_read(moderator_client):
     assert index(moderator_client) == {
         "admin": ["LogEntry"],
         "articles": ["Article"],
-        "comments": ["Comment"],
+        "comments": ["Comment", "CommentWord"],
     }
 
 

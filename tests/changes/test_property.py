@@ -4,7 +4,8 @@ empty store ends with exactly the public collection, whatever the writes were.
 Random sequences (fixed seeds: the same sequence every run, a failure names its seed) of
 imports (creates and edits), publications, schedules with the clock moving and the scheduled
 task running, unpublications, renames, tag changes, tag and company merges, admin saves and
-deletions, comments, edits, deletions and moderation (a reader's deactivation too), through
+deletions, comments, edits, deletions and moderation (a reader's deactivation too), likes,
+flags past the threshold, pre-moderated comments and their approval, through
 the services and the admin's own methods. The mirror reads the feed between the writes, with
 small pages, and at the end its store must equal every public GET."""
 
@@ -30,11 +31,15 @@ from changes.tasks import catch_up
 from comments.models import Comment
 from comments.moderation import user_deactivate
 from comments.services import (
+    comment_approve,
     comment_create,
     comment_delete,
     comment_edit,
+    comment_flag,
     comment_hide,
+    comment_like,
     comment_restore,
+    comment_unlike,
 )
 from companies.models import Company
 from companies.services import company_merge
@@ -229,6 +234,47 @@ class World:
         comment = self.pick(Comment.objects.filter(status=Comment.Status.HIDDEN))
         if comment:
             comment_restore(comment=comment, moderator=self.editor)
+
+    def other_reader(self, comment):
+        others = [reader for reader in self.readers if reader.pk != comment.author_id]
+        return self.rng.choice(others)
+
+    def public_comments(self):
+        """Comments of published articles: likes and flags are for what the public sees."""
+        return Comment.objects.filter(article__in=Article.objects.published())
+
+    def op_comment_like(self):
+        comment = self.pick(self.public_comments().filter(status=Comment.Status.VISIBLE))
+        if comment:
+            comment_like(comment=comment, user=self.other_reader(comment))
+
+    def op_comment_unlike(self):
+        comment = self.pick(self.public_comments().filter(like_count__gt=0))
+        if comment:
+            liker = comment.likes.order_by("pk").first().user
+            comment_unlike(comment=comment, user=liker)
+
+    def op_comment_flag(self):
+        comment = self.pick(self.public_comments().filter(status=Comment.Status.VISIBLE))
+        if comment:
+            with override_settings(COMMENT_FLAG_THRESHOLD=2):
+                comment_flag(comment=comment, user=self.other_reader(comment), reason="spam")
+
+    def op_comment_pending(self):
+        article = self.pick(Article.objects.published())
+        if article:
+            with override_settings(COMMENT_PREMODERATION=1000):
+                comment_create(
+                    article=article,
+                    author=self.rng.choice(self.readers),
+                    body=f"Pending {self.name('p')}",
+                )
+
+    def op_comment_approve(self):
+        waiting = [Comment.Status.PENDING, Comment.Status.PENDING_REVIEW]
+        comment = self.pick(Comment.objects.filter(status__in=waiting))
+        if comment:
+            comment_approve(comment=comment, moderator=self.editor)
 
     def op_deactivate(self):
         if self.rng.random() < 0.3:

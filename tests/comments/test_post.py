@@ -43,6 +43,7 @@ def test_a_reader_posts_a_comment(reader_api, article, api):
         "created_at": response.json()["created_at"],
         "edited_at": None,
         "reply_count": 0,
+        "like_count": 0,
         "status": "visible",
     }
     assert response["Location"] == f"http://testserver/api/v1/comments/{comment.pk}/"

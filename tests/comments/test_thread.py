@@ -116,6 +116,7 @@ def test_a_withheld_comment_with_visible_replies_reads_as_a_placeholder(api, thr
         "created_at": response.json()["created_at"],
         "edited_at": None,
         "reply_count": 1,
+        "like_count": 0,
         "status": "removed",
     }
 
@@ -140,6 +141,7 @@ def test_a_comment_in_detail(api):
         "created_at": comment.created_at.isoformat().replace("+00:00", "Z"),
         "edited_at": None,
         "reply_count": 0,
+        "like_count": 0,
         "status": "visible",
     }
     assert response["Cache-Control"].startswith("public")

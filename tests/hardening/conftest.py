@@ -28,7 +28,7 @@ from knox.models import AuthToken
 from knox.settings import CONSTANTS
 
 from articles.models import Article, ArticleSlugRedirect, Status, Tag, TagSlugRedirect
-from comments.models import Comment
+from comments.models import Comment, CommentWord
 from companies.models import CompanySlugRedirect
 from tests.factories import (
     ArticleFactory,
@@ -177,6 +177,9 @@ def build_world() -> World:
         article=seed, author=alice, body=REMOVED_BODY, status=Comment.Status.REMOVED
     )
     c["on_draft"] = ThreadedCommentFactory(article=draft, author=bob, body=DRAFT_COMMENT_BODY)
+    # The word lists: one entry each, that no probe writes (the admin's pages have a row).
+    CommentWord.objects.create(word="zzbannedword", kind=CommentWord.Kind.BANNED)
+    CommentWord.objects.create(word="zzsuspectword", kind=CommentWord.Kind.SUSPECT)
     return world
 
 

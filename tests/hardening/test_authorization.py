@@ -224,6 +224,18 @@ def me_is_myself(role, response, world):
     return [] if got == getattr(world, role).username else [f"{role} is {response.json()}"]
 
 
+def my_comments_are_mine(role, response, world):
+    # Their own, but not those on the draft (unless they see drafts).
+    mine = {
+        c.pk
+        for name, c in world.comments.items()
+        if c.author_id == getattr(world, role).pk
+        and (name != "on_draft" or role in SEES_UNPUBLISHED)
+    }
+    got = {item["id"] for item in response.json()["results"]}
+    return [] if got == mine else [f"{role}'s comments are {got}, not {mine}"]
+
+
 # The table: every operation of the schema, every probe, every identity.
 
 TABLE: dict[str, list[Probe]] = {
@@ -327,8 +339,9 @@ TABLE: dict[str, list[Probe]] = {
         Probe("on a published article", f"/api/v1/articles/{SEED_SLUG}/comments/",
               cells(401, 201, 201, 201, 201, 201, 201), body={"body": "A probe."}),
         # The browser frontend's session: the same answers with the CSRF token, 403 without.
+        # (Another body: the same one again within 10 minutes is a 400 `duplicate`.)
         Probe("on a published article, with the session", f"/api/v1/articles/{SEED_SLUG}/comments/",
-              cells(401, 201, 201, 201, 201, 201, 201), body={"body": "A probe."},
+              cells(401, 201, 201, 201, 201, 201, 201), body={"body": "A probe, signed in."},
               credentials="session"),
         Probe("with the session, without the CSRF token",
               f"/api/v1/articles/{SEED_SLUG}/comments/", cells(401, 403, 403, 403, 403, 403, 403),
@@ -400,6 +413,53 @@ TABLE: dict[str, list[Probe]] = {
               cells(401, 404, 404, 404, 404, 403, 403)),
         Probe("bob's comment on a draft", "/api/v1/comments/{on_draft}/",
               cells(401, 404, 404, 404, 403, 404, 403)),
+    ],
+    # Likes: any signed-in reader, on what they see, but not their own comment; nobody likes a
+    # withheld comment or one on an unpublished article (Editors included).
+    "PUT /api/v1/comments/{id}/like/": [
+        Probe("like alice's comment", "/api/v1/comments/{alice_top}/like/",
+              cells(401, 403, 200, 200, 200, 200, 200)),
+        Probe("like a hidden comment", "/api/v1/comments/{hidden}/like/",
+              cells(401, 404, 404, 404, 404, 403, 403)),
+        Probe("like a hidden comment with a reply", "/api/v1/comments/{hidden_parent}/like/",
+              cells(401, 403, 403, 403, 403, 403, 403)),
+        Probe("like a comment on a draft", "/api/v1/comments/{on_draft}/like/",
+              cells(401, 404, 404, 404, 404, 404, 404)),
+    ],
+    "DELETE /api/v1/comments/{id}/like/": [
+        Probe("unlike alice's comment", "/api/v1/comments/{alice_top}/like/",
+              cells(401, 200, 200, 200, 200, 200, 200)),
+        Probe("unlike a hidden comment", "/api/v1/comments/{hidden}/like/",
+              cells(401, 404, 404, 404, 404, 200, 200)),
+        Probe("unlike a comment on a draft", "/api/v1/comments/{on_draft}/like/",
+              cells(401, 404, 404, 404, 404, 404, 404)),
+    ],
+    # Flags: any signed-in reader, on another's comment they see; three of them (the
+    # threshold) withhold alice's for review, which still takes flags.
+    "POST /api/v1/comments/{id}/flag/": [
+        Probe("flag alice's comment", "/api/v1/comments/{alice_top}/flag/",
+              cells(401, 403, 201, 201, 201, 201, 201), body={"reason": "spam"}),
+        Probe("flag a hidden comment", "/api/v1/comments/{hidden}/flag/",
+              cells(401, 404, 404, 404, 404, 403, 403), body={"reason": "spam"}),
+        Probe("flag bob's hidden comment that has a reply",
+              "/api/v1/comments/{hidden_parent}/flag/",
+              cells(401, 403, 403, 403, 403, 403, 403), body={"reason": "abuse"}),
+        Probe("flag a comment on a draft", "/api/v1/comments/{on_draft}/flag/",
+              cells(401, 404, 404, 404, 404, 404, 404), body={"reason": "other"}),
+    ],
+    "GET /api/v1/comments/review/": [
+        Probe("the review queue", "/api/v1/comments/review/",
+              cells(401, 403, 403, 403, 403, 200, 200)),
+    ],
+    "GET /api/v1/auth/me/comments/": [
+        Probe("my comments", "/api/v1/auth/me/comments/",
+              cells(401, 200, 200, 200, 200, 200, 200), check=my_comments_are_mine),
+    ],
+    "GET /api/v1/auth/me/likes/": [
+        Probe("my likes on the seed article", f"/api/v1/auth/me/likes/?article={SEED_SLUG}",
+              cells(401, 200, 200, 200, 200, 200, 200)),
+        Probe("my likes on a draft", f"/api/v1/auth/me/likes/?article={DRAFT_SLUG}",
+              cells(401, 404, 404, 404, 200, 404, 200)),
     ],
     "GET /api/v1/companies/": [
         Probe("the companies", "/api/v1/companies/", everyone(200),

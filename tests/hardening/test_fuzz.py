@@ -109,6 +109,7 @@ RULES = {
     "GET /api/v1/articles/{slug}/suggested/": NEEDS_EXPAND,
     "GET /api/v1/articles/{slug}/page/": NEEDS_EXPAND,
     "GET /api/v1/articles/{slug}/comments/": {("cursor", "invalid_cursor")},
+    "GET /api/v1/auth/me/comments/": {("cursor", "invalid_cursor")},
     "GET /api/v1/changes/": {
         ("company", "invalid_choice"),  # no public company has this slug
         ("tag", "invalid_choice"),  # no public tag has this slug
@@ -128,8 +129,13 @@ RULES = {
         ("parent", "does_not_exist"),
         ("parent", "other_article"),
         ("parent", "withheld"),
+        ("body", "duplicate"),  # the same body again, within the window: the data's rule
+        ("body", "banned_word"),  # the newsroom's word lists
     },
-    "PATCH /api/v1/comments/{id}/": {("body", code) for (code,) in TEXT_RULES},
+    "PATCH /api/v1/comments/{id}/": {
+        *{("body", code) for (code,) in TEXT_RULES},
+        ("body", "banned_word"),
+    },
 }
 
 

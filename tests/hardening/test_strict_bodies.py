@@ -59,10 +59,14 @@ WRITES = {
     "PATCH /api/v1/comments/{id}/": Write({"body": "Alice's take, edited."}),
     # Takes no body (none, or `{}`), as sign-out: any field is unknown.
     "POST /api/v1/articles/{slug}/preview/": Write({}, token="editor", article="draft"),
+    # Take no body either: bob likes (and unlikes) alice's comment.
+    "PUT /api/v1/comments/{id}/like/": Write({}, token="bob"),
+    "POST /api/v1/comments/{id}/flag/": Write({"reason": "spam"}, token="bob", ok=201),
+    "DELETE /api/v1/comments/{id}/like/": Write({}, token="bob"),
 }
 WRITE_METHODS = {"post", "put", "patch"}
 # Writes without a body in the schema that refuse one all the same.
-TAKE_NONE = {"DELETE /api/v1/auth/session/"}
+TAKE_NONE = {"DELETE /api/v1/auth/session/", "DELETE /api/v1/comments/{id}/like/"}
 
 
 def operation(name: str) -> dict:
