@@ -8,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from articles.models import Article, Tag, takeaways_of, with_tags
 from articles.representation import EXPANDED_COMPANY_KEYS
 from articles.serializers import detail_item, item_keys
-from botbeat.cache import FEED_KEY, Fragments, article_key, company_key, tag_key
+from botbeat.cache import FEED_KEY, Fragments, article_key, company_key, tag_key, thread_key
 from botbeat.renderers import iso_datetime
 from changes.models import Change
 from comments.models import THREAD_COLUMNS, Comment
@@ -82,8 +82,13 @@ def _comments(ids: list[int]) -> dict[int, tuple[dict, list[str]]]:
         .order_by()
         .values(*THREAD_COLUMNS, "article_id")
     )
-    # A thread's answer carries its article's key, which every comment write purges.
-    return {row["id"]: (thread_item(row), [article_key(row["article_id"])]) for row in rows}
+    # The keys of the comment's own GET: its article's, which every comment write purges, and
+    # its thread's, which a like purges too.
+    return {
+        row["id"]: (thread_item(row), [article_key(pk), thread_key(pk)])
+        for row in rows
+        for pk in [row["article_id"]]
+    }
 
 
 BATCH_READERS = {

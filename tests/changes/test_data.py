@@ -13,7 +13,7 @@ from articles.services import article_publish, article_tags_set
 from changes.data import change_data, data_of
 from changes.models import Change, ChangeType
 from comments.models import Comment
-from comments.services import comment_create
+from comments.services import comment_create, comment_like
 from tests.factories import (
     ArticleFactory,
     CommentFactory,
@@ -107,6 +107,11 @@ def test_kept_data_is_reused_until_a_write_changes_it(response_cache, api):
     assert again[0]["comment_count"] == 2
     assert again == as_served()
     assert not any("comments_comment" in q["sql"] for q in queries)
+
+    # A like changes the comment's like_count alone: its data is computed again.
+    comment_like(comment=comment, user=UserFactory())
+    assert data_of(pairs)[3]["like_count"] == 1
+    assert data_of(pairs) == as_served()
 
     # Another article of the company and the tag: both counts move.
     other = article_publish(
