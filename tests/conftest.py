@@ -98,3 +98,21 @@ def browser(monkeypatch):
         # not be dropped at the end.
         connections.close_all()
         browser.close()
+
+
+# The hardening tests' numbers (tests/hardening/conftest.py: NUMBERS), printed after the run;
+# under pytest-xdist, gathered from each worker as it finishes.
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    from tests.hardening.conftest import NUMBERS
+
+    NUMBERS.update(getattr(node, "workeroutput", {}).get("hardening", {}))
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.hardening.conftest import NUMBERS
+
+    if NUMBERS:
+        terminalreporter.section("hardening")
+        for name, line in NUMBERS.items():
+            terminalreporter.write_line(f"{name}: {line}")

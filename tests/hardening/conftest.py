@@ -216,12 +216,12 @@ def unthrottled(settings):
 
 
 # The numbers the hardening tests report (operations fuzzed, cases, corpus requests, faults):
-# each module fills its line, and pytest prints them after the run.
+# each module fills its line, and pytest prints them after the run (tests/conftest.py, which
+# also gathers them from pytest-xdist's workers).
 NUMBERS: dict[str, str] = {}
 
 
-def pytest_terminal_summary(terminalreporter):
-    if NUMBERS:
-        terminalreporter.section("hardening")
-        for name, line in NUMBERS.items():
-            terminalreporter.write_line(f"{name}: {line}")
+def pytest_sessionfinish(session):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: hand them to the controller
+        workeroutput["hardening"] = dict(NUMBERS)
