@@ -3,6 +3,7 @@ feed"), or None when the public no longer sees it."""
 
 from collections.abc import Iterable
 
+import orjson
 from django.contrib.auth.models import AnonymousUser
 
 from articles.models import Article, Tag, takeaways_of, with_tags
@@ -105,19 +106,31 @@ def changes_data(changes: Iterable[Change]) -> list[dict | None]:
 
 
 def data_of(changes: list[tuple[str, int]]) -> list[dict | None]:
-    """The `data` of each change given as (type, object_id), in order: one or two queries per
-    kind on the page, whatever its length, for the resources not kept already.
+    """The `data` of each change given as (type, object_id), in order (raw_data_of)."""
+    return [None if raw is None else orjson.loads(raw) for raw in _raw_data(changes)]
 
-    Each resource's `data` is kept (botbeat.cache.Fragments) under the keys its own GET's
-    answer carries, which every write that changes it purges, as it purges that answer: a
-    client catching up reads pages of resources that have not changed since, and many
-    clients read the same pages. A resource the public no longer sees (None) is not kept."""
+
+def raw_data_of(changes: list[tuple[str, int]]) -> list[orjson.Fragment | None]:
+    """data_of(), as JSON already written, for an answer that orjson writes
+    (botbeat.renderers): the kept JSON goes into the body as it is, never parsed."""
+    return [None if raw is None else orjson.Fragment(raw) for raw in _raw_data(changes)]
+
+
+def _raw_data(changes: list[tuple[str, int]]) -> list[bytes | None]:
+    """Each change's `data` as JSON: one or two queries per kind on the page, whatever its
+    length, for the resources not kept already.
+
+    Each resource's `data` is kept (botbeat.cache.Fragments), as its JSON, under the keys its
+    own GET's answer carries, which every write that changes it purges, as it purges that
+    answer: a client catching up reads pages of resources that have not changed since, and
+    many clients read the same pages. A resource the public no longer sees (None) is not
+    kept. Kept as JSON, not as objects: a page of them is read without building one."""
     resources = [
         None if type_.endswith(".removed") else (type_.partition(".")[0], object_id)
         for type_, object_id in changes
     ]
     wanted = sorted({resource for resource in resources if resource is not None})
-    fragments = Fragments([f"change-data:{kind}:{pk}" for kind, pk in wanted])
+    fragments = Fragments([f"change-json:{kind}:{pk}" for kind, pk in wanted])
     found = {
         resource: value
         for resource, value in zip(wanted, fragments.found, strict=True)
@@ -130,7 +143,7 @@ def data_of(changes: list[tuple[str, int]]) -> list[dict | None]:
     kept = []
     for kind, ids in missing.items():
         for pk, (data, keys) in BATCH_READERS[kind](ids).items():
-            found[(kind, pk)] = data
-            kept.append((f"change-data:{kind}:{pk}", data, keys))
+            found[(kind, pk)] = raw = orjson.dumps(data)
+            kept.append((f"change-json:{kind}:{pk}", raw, keys))
     fragments.keep(kept)
     return [None if resource is None else found.get(resource) for resource in resources]

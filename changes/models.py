@@ -99,7 +99,3 @@ class Pruned(models.Model):
 
     def __str__(self) -> str:
         return f"pruned through {self.through_id}"
-
-
-def pruned_through() -> int:
-    return Pruned.objects.filter(pk=1).values_list("through_id", flat=True).first() or 0

@@ -331,3 +331,12 @@ def test_an_old_company_or_tag_slug_in_a_filter_is_a_301(api):
 
 def old_company_slug(company) -> str:
     return company.slug_redirects.get().old_slug
+
+
+def test_an_indented_answer_holds_the_same_data(api):
+    published(2)
+    plain = feed(api).json()
+    indented = api.get("/api/v1/changes/", HTTP_ACCEPT="application/json; indent=2")
+    assert indented.status_code == 200
+    assert b'\n  "results"' in indented.content
+    assert json.loads(indented.content) == plain
