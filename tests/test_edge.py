@@ -24,6 +24,7 @@ from tests.hardening.servers import (
     BASE_DIR,
     Gunicorn,
     database_url,
+    end_other_sessions,
     environment,
     free_port,
     http,
@@ -92,6 +93,14 @@ class Varnish:
         shutil.rmtree(self.workdir, ignore_errors=True)
         self.log.seek(0)
         return self.log.read()
+
+
+@pytest.fixture(autouse=True)
+def no_session_left():
+    """After each test (its servers stopped), no session of theirs left on the test database
+    for the flush to wait for (servers.end_other_sessions)."""
+    yield
+    end_other_sessions()
 
 
 @pytest.fixture

@@ -71,6 +71,26 @@ def database_url(port: int | None = None) -> str:
     return f"postgres://{user}127.0.0.1:{port or database_target()[1]}/{s['NAME']}"
 
 
+def end_other_sessions(timeout: float = 10) -> None:
+    """End every other session on the test database (PostgreSQL), and wait until they are gone:
+    what servers and proxies a test stopped may leave behind (a connection the fault tests hung
+    keeps its transaction, and its locks, until the server notices). The database's flush after
+    a transactional test would otherwise wait for them past its statement timeout."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_terminate_backend(pid) {others}")
+        while time.monotonic() < deadline:
+            cursor.execute(f"SELECT COUNT(*) {others}")
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.05)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -25,6 +25,7 @@ from tests.hardening.servers import (
     Proxy,
     database_target,
     database_url,
+    end_other_sessions,
     environment,
     http,
 )
@@ -59,6 +60,14 @@ def server_env(database_port: int, **extra: str) -> dict[str, str]:
             **extra,
         }
     )
+
+
+@pytest.fixture(autouse=True)
+def no_session_left():
+    """After each test (its servers stopped), no session of theirs left on the test database
+    for the flush to wait for (servers.end_other_sessions)."""
+    yield
+    end_other_sessions()
 
 
 @pytest.fixture
