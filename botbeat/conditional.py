@@ -78,10 +78,6 @@ class Remembered:
             self._values.clear()
 
 
-class RenderedETags(Remembered):
-    """The ETags of the last REMEMBERED answers this process rendered, by input digest."""
-
-
 class ChangeTimes:
     """Per URL (and media type), the digest of the inputs this process last answered it from,
     and when it first saw those inputs; the last REMEMBERED URLs."""
@@ -108,7 +104,7 @@ class ChangeTimes:
             self._seen.clear()
 
 
-RENDERED = RenderedETags()
+RENDERED = Remembered()  # the ETags of the answers this process rendered, by input digest
 CHANGES = ChangeTimes()
 # A setting may change what an answer says (tests override them): forget every ETag and date.
 setting_changed.connect(RENDERED.clear, dispatch_uid="botbeat-conditional-rendered")

@@ -40,10 +40,6 @@ class Change(models.Model):
         return f"{self.id} {self.type} {self.key}"
 
     @property
-    def is_removal(self) -> bool:
-        return self.type.endswith(".removed")
-
-    @property
     def kind(self) -> str:
         """ "article", "company", "tag" or "comment"."""
         return self.type.partition(".")[0]
