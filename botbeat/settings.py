@@ -222,6 +222,61 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         _timeout = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"
         _options["options"] = f"{_options.get('options', '')} {_timeout}".strip()
 
+# ---- Connection pooling (DATABASE_POOLER) --------------------------------------------------
+# Where the PostgreSQL connections come from, for every PostgreSQL database above (README,
+# "Deploying: a connection pooler"):
+# - `none` (the default): each worker thread keeps its own connection for CONN_MAX_AGE seconds.
+# - `pgbouncer`: DATABASE_URL names a PgBouncer in transaction mode, which lends a server
+#   connection to a client for one transaction only. Nothing may outlive a transaction there:
+#   - no server-side prepared statements: psycopg's `prepare_threshold` None (Django's default,
+#     pinned here because PgBouncer before 1.21 cannot route them to their server connection);
+#   - no server-side cursors: `.iterator()` outside a transaction (dumpdata does it) declares a
+#     WITH HOLD cursor on one server connection and fetches from it on another;
+#   - no startup `options`: PgBouncer refuses the connection ("unsupported startup parameter:
+#     options"), so the statement timeout cannot travel with it. It is the role's instead:
+#     `ALTER ROLE <web role> IN DATABASE <db> SET statement_timeout = '5s'`, which every server
+#     connection PgBouncer opens starts with. A `SET statement_timeout` per client connection
+#     would land on one server connection, and stay there for whichever client gets it next.
+#     DATABASE_STATEMENT_TIMEOUT_MS is refused then, rather than silently not applied.
+#   CONN_MAX_AGE stays persistent: a client connection to PgBouncer holds no server connection
+#   between transactions, and keeping it saves a connection's setup (a round trip through
+#   PgBouncer, Django's SET TIME ZONE, which PgBouncer tracks per client) on every request.
+# - `psycopg`: psycopg's pool in each process, DATABASE_POOL_MIN_SIZE to DATABASE_POOL_MAX_SIZE
+#   connections shared by its threads; a request waits DATABASE_CONNECT_TIMEOUT seconds at most
+#   for one (then 503). Django gives the connection back at the end of every request, so it
+#   requires CONN_MAX_AGE 0.
+DATABASE_POOLER = env_str("DATABASE_POOLER", "none")
+if DATABASE_POOLER not in {"none", "pgbouncer", "psycopg"}:
+    raise ImproperlyConfigured("DATABASE_POOLER must be none, pgbouncer or psycopg.")
+DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 1)
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 4)
+if not 0 <= DATABASE_POOL_MIN_SIZE <= DATABASE_POOL_MAX_SIZE or DATABASE_POOL_MAX_SIZE < 1:
+    raise ImproperlyConfigured(
+        "DATABASE_POOL_MAX_SIZE must be 1 or more, and DATABASE_POOL_MIN_SIZE 0 to that."
+    )
+if DATABASE_POOLER != "none":
+    if any(db["ENGINE"] != "django.db.backends.postgresql" for db in DATABASES.values()):
+        raise ImproperlyConfigured(f"DATABASE_POOLER={DATABASE_POOLER} needs PostgreSQL.")
+    _explicit = {"pgbouncer": "DATABASE_STATEMENT_TIMEOUT_MS", "psycopg": "CONN_MAX_AGE"}
+    if env_int(_explicit[DATABASE_POOLER], 0):
+        raise ImproperlyConfigured(
+            f"{_explicit[DATABASE_POOLER]} must be 0 or unset with "
+            f"DATABASE_POOLER={DATABASE_POOLER} (settings.py says why)."
+        )
+    for _database in DATABASES.values():
+        if DATABASE_POOLER == "pgbouncer":
+            _database["OPTIONS"].pop("options", None)  # the statement timeout, above
+            _database["OPTIONS"]["prepare_threshold"] = None
+            _database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        else:
+            _database["CONN_MAX_AGE"] = 0
+            _database["OPTIONS"]["pool"] = {
+                "min_size": DATABASE_POOL_MIN_SIZE,
+                "max_size": DATABASE_POOL_MAX_SIZE,
+                "timeout": DATABASE_CONNECT_TIMEOUT,
+            }
+# ---- end of connection pooling -------------------------------------------------------------
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The cache holds the throttles' counters, so it must be shared by every worker process: Redis

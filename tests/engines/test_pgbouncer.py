@@ -1,0 +1,288 @@
+"""BotBeat behind a connection pooler: Debian's PgBouncer in transaction mode, and psycopg's own
+pool (settings.py, "Connection pooling").
+
+A real PgBouncer (`/usr/sbin/pgbouncer`, on a free loopback port) stands in front of the test
+database with POOL_SIZE server connections; gunicorn's threaded workers keep more client
+connections than that to it. Through it, with DATABASE_POOLER=pgbouncer, readers and writers
+(sign-up, token, comments, likes, moderation, the feed with filters, the change feed) all
+succeed at once and the outbox's lock still orders the change feed; the statement timeout, the
+role's then, still cancels a statement. Without the setting, the same server fails through the
+same PgBouncer, which refuses the `options` startup parameter: the setting is what makes it
+work. With DATABASE_POOLER=psycopg the pool bounds each process's connections, which the same
+server without it does not. The settings' own rules are tests/engines/test_pooler_settings.py.
+"""
+
+import contextlib
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+import textwrap
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.db import connection
+
+from comments.models import Comment
+from tests.hardening.conftest import SEED_SLUG, TOKENS, build_world
+from tests.hardening.servers import Gunicorn, database_target, end_other_sessions, free_port, http
+from tests.hardening.test_faults import server_env
+
+PGBOUNCER = Path("/usr/sbin/pgbouncer")
+POOL_SIZE = 2  # PgBouncer's server connections to the test database
+THREADS = 4  # per gunicorn worker (2 workers): 8 client connections to PgBouncer
+CLIENTS = 8  # HTTP clients at once
+ROUNDS = 4  # each client's rounds of writes and reads
+THREAD = f"/api/v1/articles/{SEED_SLUG}/comments/"
+FILTERED_FEED = "/api/v1/articles/?tag=generative-ai&category=research&published_after=2020-01-01"
+UNTHROTTLED = {
+    name: "100000/minute"
+    for name in ("THROTTLE_REGISTER", "THROTTLE_TOKEN", "THROTTLE_COMMENT_LIKE")
+}
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="a pooler sits in front of PostgreSQL (DATABASE_URL=postgres://...)",
+    ),
+    # The servers read and write the test database from other processes: data is committed.
+    pytest.mark.django_db(transaction=True),
+]
+
+
+class PgBouncer:
+    """Debian's pgbouncer in transaction mode on a free loopback port, in front of the test
+    database: any number of clients, at most POOL_SIZE server connections. It refuses to run
+    as root, so as root it runs as postgres (its `-u`)."""
+
+    def __init__(self):
+        s = connection.settings_dict
+        host, port = database_target()
+        self.port = free_port()
+        self.url = f"postgres://{s['USER']}@127.0.0.1:{self.port}/{s['NAME']}"
+        self.directory = Path(tempfile.mkdtemp(prefix="pgbouncer-"))
+        self.directory.chmod(0o755)  # readable by postgres
+        (self.directory / "userlist.txt").write_text(f'"{s["USER"]}" ""\n')
+        ini = self.directory / "pgbouncer.ini"
+        ini.write_text(
+            textwrap.dedent(f"""\
+                [databases]
+                {s["NAME"]} = host={host} port={port} dbname={s["NAME"]}
+
+                [pgbouncer]
+                listen_addr = 127.0.0.1
+                listen_port = {self.port}
+                unix_socket_dir =
+                auth_type = trust
+                auth_file = {self.directory / "userlist.txt"}
+                admin_users = {s["USER"]}
+                pool_mode = transaction
+                default_pool_size = {POOL_SIZE}
+                max_client_conn = 100
+                """)
+        )
+        as_postgres = ["-u", "postgres"] if os.geteuid() == 0 else []
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (lives as long as pgbouncer)
+        self.process = subprocess.Popen(
+            [str(PGBOUNCER), *as_postgres, str(ini)], stdout=self.log, stderr=subprocess.STDOUT
+        )
+        self.wait_until_ready()
+
+    def wait_until_ready(self, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while self.process.poll() is None and time.monotonic() < deadline:
+            with (
+                contextlib.suppress(psycopg.OperationalError),
+                psycopg.connect(self.url, connect_timeout=2) as probe,
+            ):
+                probe.execute("SELECT 1")
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"pgbouncer did not start: {self.stop()}")
+
+    def show(self, what: str) -> list[list[str]]:
+        """`SHOW <what>` on PgBouncer's admin console (psql: it takes simple queries only)."""
+        result = subprocess.run(
+            ["psql", "-X", "-A", "-t", "-F", "\t", "-h", "127.0.0.1", "-p", str(self.port),
+             "-U", connection.settings_dict["USER"], "-d", "pgbouncer", "-c", f"SHOW {what}"],
+            capture_output=True, text=True, timeout=10, check=True,
+        )  # fmt: skip
+        return [line.split("\t") for line in result.stdout.splitlines() if line]
+
+    def stop(self) -> str:
+        """Stop pgbouncer (if it runs); its output."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.directory, ignore_errors=True)
+        self.log.seek(0)
+        return self.log.read()
+
+
+class ThreadedGunicorn(Gunicorn):
+    """gunicorn's gthread workers: THREADS requests at once in each process, each thread with a
+    database connection of its own (or one from its process's pool)."""
+
+    def command(self, workers: int) -> list[str]:
+        return [*super().command(workers), "--threads", str(THREADS)]
+
+
+@pytest.fixture(autouse=True)
+def no_session_left():
+    """After each test (its servers stopped), nothing of theirs left on the test database."""
+    yield
+    end_other_sessions()
+
+
+@pytest.fixture
+def world(fast_password_hasher, empty_cache):
+    return build_world()
+
+
+@pytest.fixture
+def bouncer():
+    pgbouncer = PgBouncer()
+    yield pgbouncer
+    pgbouncer.stop()
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], server_class=ThreadedGunicorn):
+    server = server_class(env)
+    try:
+        server.wait_until_alive()
+        yield server
+    except BaseException:
+        print(f"the server's output:\n{server.stop()[-5000:]}")  # shown with the failure
+        raise
+    finally:
+        server.stop()
+
+
+def through(bouncer: PgBouncer, **extra: str) -> dict[str, str]:
+    """The servers' environment (tests/hardening/test_faults.py), their database PgBouncer."""
+    return {**server_env(bouncer.port, **UNTHROTTLED), **extra}
+
+
+class Backends:
+    """The highest number of sessions on the test database but this process's, sampled while it
+    runs: the servers' (or PgBouncer's) connections."""
+
+    def __init__(self):
+        connection.ensure_connection()
+        self.mine = connection.connection.info.backend_pid
+        self.highest = 0
+        self.running = True
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        s = connection.settings_dict
+        with psycopg.connect(
+            host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, user=s["USER"],
+            dbname=s["NAME"], autocommit=True,
+        ) as watcher:  # fmt: skip
+            while self.running:
+                (count,) = watcher.execute(
+                    "SELECT COUNT(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid NOT IN (pg_backend_pid(), %s)",
+                    [self.mine],
+                ).fetchone()
+                self.highest = max(self.highest, count)
+                time.sleep(0.02)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.running = False
+        self.thread.join(timeout=10)
+
+
+def visit(server, n: int, liked: int) -> tuple[list[tuple[str, int]], list[int]]:
+    """One reader's visit: sign up, sign in for a token, then rounds of a comment, a like of the
+    comment `liked` (idempotent), the feed with filters and the change feed; then a moderator
+    hides the reader's last comment. (what, status) of every answer, and the comments' ids."""
+    url = server.url
+    name, password = f"pooled{n}{secrets.token_hex(3)}", f"a passphrase {secrets.token_hex(8)}"
+    credentials = {"username": name, "password": password}
+    # A minute: the server hashes the passwords with PBKDF2, eight at once on a small machine.
+    register = http("POST", f"{url}/api/v1/auth/register/", body=credentials, timeout=60)
+    token = http("POST", f"{url}/api/v1/auth/token/", body=credentials, timeout=60)
+    answers = [("register", register), ("token", token)]
+    reader = {"Authorization": f"Bearer {token.json()['token']}"}
+    ids = []
+    for i in range(ROUNDS):
+        comment = http("POST", f"{url}{THREAD}", body={"body": f"Pooled {n}.{i}."}, **reader)
+        answers.append(("comment", comment))
+        ids.append(comment.json()["id"])
+        answers.append(("like", http("PUT", f"{url}/api/v1/comments/{liked}/like/", **reader)))
+        answers.append(("feed", http("GET", f"{url}{FILTERED_FEED}")))
+        answers.append(("changes", http("GET", f"{url}/api/v1/changes/?type=comment")))
+    moderator = {"Authorization": f"Bearer {TOKENS['moderator']}"}
+    last = f"{url}/api/v1/comments/{ids[-1]}/"
+    answers.append(("hide", http("PATCH", last, body={"status": "hidden"}, **moderator)))
+    return [(what, answer.status) for what, answer in answers], ids
+
+
+def load(server, liked: int) -> tuple[list[tuple[str, int]], list[int], float]:
+    """CLIENTS visits at once: every (what, status), every comment id, the seconds it took."""
+    started = time.monotonic()
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        visits = list(pool.map(lambda n: visit(server, n, liked), range(CLIENTS)))
+    answers = [answer for statuses, _ in visits for answer in statuses]
+    return answers, [pk for _, ids in visits for pk in ids], time.monotonic() - started
+
+
+def change_feed(server) -> list[dict]:
+    """Every comment change, page after page, as a client following the feed reads it."""
+    changes, since = [], None
+    while True:
+        query = "type=comment&page_size=100" + (f"&since={since}" if since is not None else "")
+        page = http("GET", f"{server.url}/api/v1/changes/?{query}").json()
+        changes += page["results"]
+        since = page["next_since"]
+        if not page["has_more"]:
+            return changes
+
+
+# Through PgBouncer
+
+
+def test_readers_and_writers_share_two_server_connections_through_pgbouncer(world, bouncer):
+    liked = world.comments["alice_top"]
+    with serving(through(bouncer, DATABASE_POOLER="pgbouncer")) as server, Backends() as backends:
+        answers, ids, seconds = load(server, liked.pk)
+        clients = [row for row in bouncer.show("CLIENTS") if row[1] != "pgbouncer"]
+        feed = change_feed(server)
+
+    failed = [(what, status) for what, status in answers if status >= 300]
+    assert not failed, failed
+    # Multiplexed: more clients than server connections, and never more server connections.
+    assert len(clients) > POOL_SIZE, clients
+    assert 1 <= backends.highest <= POOL_SIZE, backends.highest
+    # Every write is there, the likes counted right (select_for_update), the moderation done.
+    comments = Comment.objects.filter(pk__in=ids)
+    assert comments.count() == CLIENTS * ROUNDS
+    liked.refresh_from_db()
+    assert liked.like_count == CLIENTS
+    assert comments.filter(status=Comment.Status.HIDDEN).count() == CLIENTS
+    # The change feed, under its advisory transaction lock: every comment once, in id order.
+    keys = {str(pk) for pk in ids}
+    created = [c["key"] for c in feed if c["type"] == "comment.created" and c["key"] in keys]
+    assert sorted(created) == sorted(keys)
+    assert [c["id"] for c in feed] == sorted(c["id"] for c in feed)
+    print(
+        f"pgbouncer: {len(answers)} requests from {CLIENTS} clients in {seconds:.1f} s, "
+        f"{len(clients)} client connections, at most {backends.highest} server connections"
+    )
