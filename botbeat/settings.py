@@ -242,17 +242,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 #   between transactions, and keeping it saves a connection's setup (a round trip through
 #   PgBouncer, Django's SET TIME ZONE, which PgBouncer tracks per client) on every request.
 # - `psycopg`: psycopg's pool in each process, DATABASE_POOL_MIN_SIZE to DATABASE_POOL_MAX_SIZE
-#   connections shared by its threads; a request waits DATABASE_CONNECT_TIMEOUT seconds at most
-#   for one (then 503). Django gives the connection back at the end of every request, so it
-#   requires CONN_MAX_AGE 0.
+#   connections shared by its threads. A request holds one from its first query to its end
+#   (Django gives it back then, which is why it requires CONN_MAX_AGE 0), so a pool smaller
+#   than the threads makes them queue: a request waits DATABASE_POOL_TIMEOUT seconds at most
+#   (by default DATABASE_CONNECT_TIMEOUT, which is what an outage costs then too), then 503.
 DATABASE_POOLER = env_str("DATABASE_POOLER", "none")
 if DATABASE_POOLER not in {"none", "pgbouncer", "psycopg"}:
     raise ImproperlyConfigured("DATABASE_POOLER must be none, pgbouncer or psycopg.")
 DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 1)
 DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 4)
-if not 0 <= DATABASE_POOL_MIN_SIZE <= DATABASE_POOL_MAX_SIZE or DATABASE_POOL_MAX_SIZE < 1:
+DATABASE_POOL_TIMEOUT = env_int("DATABASE_POOL_TIMEOUT", DATABASE_CONNECT_TIMEOUT)
+if (
+    DATABASE_POOL_MAX_SIZE < 1
+    or not 0 <= DATABASE_POOL_MIN_SIZE <= DATABASE_POOL_MAX_SIZE
+    or DATABASE_POOL_TIMEOUT < 1
+):
     raise ImproperlyConfigured(
-        "DATABASE_POOL_MAX_SIZE must be 1 or more, and DATABASE_POOL_MIN_SIZE 0 to that."
+        "DATABASE_POOL_MAX_SIZE must be 1 or more, DATABASE_POOL_MIN_SIZE 0 to that, and "
+        "DATABASE_POOL_TIMEOUT 1 or more."
     )
 if DATABASE_POOLER != "none":
     if any(db["ENGINE"] != "django.db.backends.postgresql" for db in DATABASES.values()):
@@ -273,7 +280,7 @@ if DATABASE_POOLER != "none":
             _database["OPTIONS"]["pool"] = {
                 "min_size": DATABASE_POOL_MIN_SIZE,
                 "max_size": DATABASE_POOL_MAX_SIZE,
-                "timeout": DATABASE_CONNECT_TIMEOUT,
+                "timeout": DATABASE_POOL_TIMEOUT,
             }
 # ---- end of connection pooling -------------------------------------------------------------
 

@@ -30,7 +30,14 @@ from django.db import connection
 
 from comments.models import Comment
 from tests.hardening.conftest import SEED_SLUG, TOKENS, build_world
-from tests.hardening.servers import Gunicorn, database_target, end_other_sessions, free_port, http
+from tests.hardening.servers import (
+    Gunicorn,
+    database_target,
+    database_url,
+    end_other_sessions,
+    free_port,
+    http,
+)
 from tests.hardening.test_faults import server_env
 
 PGBOUNCER = Path("/usr/sbin/pgbouncer")
@@ -38,6 +45,8 @@ POOL_SIZE = 2  # PgBouncer's server connections to the test database
 THREADS = 4  # per gunicorn worker (2 workers): 8 client connections to PgBouncer
 CLIENTS = 8  # HTTP clients at once
 ROUNDS = 4  # each client's rounds of writes and reads
+SIGN_UPS = 2  # clients that sign up: the others are the world's users (tests/hardening/conftest.py)
+WORLD_READERS = ["bob", "carol", "staff", "editor", "moderator", "superuser"]  # not alice
 THREAD = f"/api/v1/articles/{SEED_SLUG}/comments/"
 FILTERED_FEED = "/api/v1/articles/?tag=generative-ai&category=research&published_after=2020-01-01"
 UNTHROTTLED = {
@@ -209,21 +218,33 @@ class Backends:
         self.thread.join(timeout=10)
 
 
-def visit(server, n: int, liked: int) -> tuple[list[tuple[str, int]], list[int]]:
-    """One reader's visit: sign up, sign in for a token, then rounds of a comment, a like of the
-    comment `liked` (idempotent), the feed with filters and the change feed; then a moderator
-    hides the reader's last comment. (what, status) of every answer, and the comments' ids."""
-    url = server.url
+def sign_up(server, n: int) -> tuple[list[tuple[str, object]], str]:
+    """A new reader signs up and signs in: the answers, and the reader's token."""
     name, password = f"pooled{n}{secrets.token_hex(3)}", f"a passphrase {secrets.token_hex(8)}"
     credentials = {"username": name, "password": password}
-    # A minute: the server hashes the passwords with PBKDF2, eight at once on a small machine.
-    register = http("POST", f"{url}/api/v1/auth/register/", body=credentials, timeout=60)
-    token = http("POST", f"{url}/api/v1/auth/token/", body=credentials, timeout=60)
-    answers = [("register", register), ("token", token)]
-    reader = {"Authorization": f"Bearer {token.json()['token']}"}
+    # A minute: the server hashes the password with PBKDF2 (a second's CPU), clients at once.
+    register = http("POST", f"{server.url}/api/v1/auth/register/", body=credentials, timeout=60)
+    token = http("POST", f"{server.url}/api/v1/auth/token/", body=credentials, timeout=60)
+    return [("register", register), ("token", token)], token.json()["token"]
+
+
+def visit(server, n: int, liked: int) -> tuple[list[tuple[str, int]], list[int]]:
+    """One reader's visit: the first SIGN_UPS sign up and in (the others are the world's users),
+    then rounds of a comment, a like of the comment `liked` (idempotent), the feed with filters
+    and the change feed; then a moderator hides the reader's last comment. (what, status) of
+    every answer, and the comments' ids."""
+    url = server.url
+    if n < SIGN_UPS:
+        answers, token = sign_up(server, n)
+    else:
+        answers, token = [], TOKENS[WORLD_READERS[n - SIGN_UPS]]
+    reader = {"Authorization": f"Bearer {token}"}
+    visit_id = secrets.token_hex(4)  # a body a reader posts again is refused as a duplicate
     ids = []
     for i in range(ROUNDS):
-        comment = http("POST", f"{url}{THREAD}", body={"body": f"Pooled {n}.{i}."}, **reader)
+        comment = http(
+            "POST", f"{url}{THREAD}", body={"body": f"Pooled {n}.{i} {visit_id}."}, **reader
+        )
         answers.append(("comment", comment))
         ids.append(comment.json()["id"])
         answers.append(("like", http("PUT", f"{url}/api/v1/comments/{liked}/like/", **reader)))
@@ -285,4 +306,77 @@ def test_readers_and_writers_share_two_server_connections_through_pgbouncer(worl
     print(
         f"pgbouncer: {len(answers)} requests from {CLIENTS} clients in {seconds:.1f} s, "
         f"{len(clients)} client connections, at most {backends.highest} server connections"
+    )
+
+
+def test_without_the_setting_pgbouncer_refuses_the_servers_connections(world, bouncer):
+    """The same server, the same PgBouncer, DATABASE_POOLER left at none: psycopg sends the
+    statement timeout as the `options` startup parameter, which PgBouncer refuses."""
+    with serving(through(bouncer)) as server:
+        feed = http("GET", f"{server.url}/api/v1/articles/")
+        ready = http("GET", f"{server.url}/readyz")
+
+    assert feed.status == 503 and feed.json()["code"] == "database_unavailable", feed.body
+    assert ready.status == 503 and ready.json()["errors"][0]["field"] == "database", ready.body
+    assert "unsupported startup parameter: options" in bouncer.stop()
+
+
+def test_the_roles_statement_timeout_cancels_a_statement_through_pgbouncer(world):
+    """The timeout through PgBouncer is the role's in the database (settings.py says why): a
+    statement waiting on a lock past it is cancelled, and the server answers 503 at once."""
+    s = connection.settings_dict
+    role_setting = f'ALTER ROLE "{s["USER"]}" IN DATABASE "{s["NAME"]}"'
+    with connection.cursor() as cursor:
+        cursor.execute(f"{role_setting} SET statement_timeout = 1500")
+    bouncer = PgBouncer()  # after: its server connections start with the role's setting
+    try:
+        with serving(through(bouncer, DATABASE_POOLER="pgbouncer")) as server:
+            assert http("GET", f"{server.url}/api/v1/articles/").status == 200
+            with psycopg.connect(database_url(), autocommit=False) as locker:
+                locker.execute("LOCK TABLE articles_article IN ACCESS EXCLUSIVE MODE")
+                slow = http("GET", f"{server.url}/api/v1/articles/")
+            after = http("GET", f"{server.url}/api/v1/articles/")
+    finally:
+        bouncer.stop()
+        with connection.cursor() as cursor:
+            cursor.execute(f"{role_setting} RESET statement_timeout")
+
+    assert slow.status == 503, slow.body
+    assert slow.json()["code"] == "database_timeout"
+    assert 1.4 < slow.seconds < 4
+    assert after.status == 200
+
+
+# psycopg's pool (no external pooler)
+
+POOL_MAX = 2  # DATABASE_POOL_MAX_SIZE: fewer than a process's THREADS
+
+
+def test_psycopgs_pool_serves_every_request_with_at_most_its_size_per_process(world):
+    """Two processes of THREADS threads: with the pool, at most POOL_MAX connections each, and
+    every request served; without it (persistent connections), a connection per busy thread."""
+    direct = server_env(database_target()[1], **UNTHROTTLED)
+    pooled = {
+        **direct,
+        "DATABASE_POOLER": "psycopg",
+        "DATABASE_POOL_MAX_SIZE": str(POOL_MAX),
+        # Threads queue for the connections behind others' password hashing, seconds each here.
+        "DATABASE_POOL_TIMEOUT": "60",
+    }
+    pooled.pop("CONN_MAX_AGE")  # Django's pool takes none
+    liked = world.comments["alice_top"].pk
+    with serving(pooled) as server, Backends() as with_pool:
+        answers, ids, seconds = load(server, liked)
+    end_other_sessions()
+    with serving(direct) as server, Backends() as without_pool:
+        load(server, liked)
+
+    failed = [(what, status) for what, status in answers if status >= 300]
+    assert not failed, failed
+    assert Comment.objects.filter(pk__in=ids).count() == CLIENTS * ROUNDS
+    assert 1 <= with_pool.highest <= 2 * POOL_MAX, with_pool.highest
+    assert without_pool.highest > 2 * POOL_MAX, without_pool.highest
+    print(
+        f"psycopg pool: {len(answers)} requests from {CLIENTS} clients in {seconds:.1f} s, at "
+        f"most {with_pool.highest} connections; without the pool {without_pool.highest}"
     )
