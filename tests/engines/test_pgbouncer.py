@@ -26,7 +26,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from django.db import connection
+from django.contrib.auth.models import Permission
+from django.db import DEFAULT_DB_ALIAS, ProgrammingError, connection, connections
+from django.db.backends.postgresql.base import DatabaseWrapper
 
 from comments.models import Comment
 from tests.hardening.conftest import SEED_SLUG, TOKENS, build_world
@@ -345,6 +347,56 @@ def test_the_roles_statement_timeout_cancels_a_statement_through_pgbouncer(world
     assert slow.json()["code"] == "database_timeout"
     assert 1.4 < slow.seconds < 4
     assert after.status == 200
+
+
+@contextlib.contextmanager
+def default_database_through(bouncer: PgBouncer, **settings):
+    """This thread's default database, for a while, reached through PgBouncer with `settings`."""
+    direct = connections[DEFAULT_DB_ALIAS]
+    through = DatabaseWrapper(
+        {
+            **direct.settings_dict,
+            "HOST": "127.0.0.1",
+            "PORT": bouncer.port,
+            "OPTIONS": {"connect_timeout": 3},
+            **settings,
+        },
+        DEFAULT_DB_ALIAS,
+    )
+    connections[DEFAULT_DB_ALIAS] = through
+    try:
+        yield
+    finally:
+        through.close()
+        connections[DEFAULT_DB_ALIAS] = direct
+
+
+@pytest.mark.parametrize("disabled", [False, True], ids=["server-side", "disabled"])
+def test_server_side_cursors_do_not_survive_pgbouncer(bouncer, disabled):
+    """`.iterator()` outside a transaction (dumpdata's way) declares a WITH HOLD cursor on one
+    server connection, then fetches in statements of their own: PgBouncer gives those to
+    whichever server connection is free, which has no such cursor. DATABASE_POOLER=pgbouncer's
+    DISABLE_SERVER_SIDE_CURSORS reads the rows at once instead."""
+    expected = list(Permission.objects.values_list("pk", flat=True))
+    assert len(expected) > 10
+
+    with default_database_through(bouncer, DISABLE_SERVER_SIDE_CURSORS=disabled):
+        chunks = Permission.objects.values_list("pk", flat=True).iterator(chunk_size=10)
+        first = [next(chunks) for _ in range(10)]
+        # Another client's transaction takes the server connection the cursor is on
+        # (PgBouncer lends the one last used), so the next fetch goes to another.
+        with psycopg.connect(bouncer.url) as other:
+            other.execute("SELECT 1")  # a transaction begins, and holds its connection
+            if disabled:
+                rest = list(chunks)
+            else:
+                # Django's error from the fetch, or psycopg's from closing the cursor after it.
+                lost = (ProgrammingError, psycopg.errors.InvalidCursorName)
+                with pytest.raises(lost, match=r"cursor .* does not exist"):
+                    list(chunks)
+
+    if disabled:
+        assert first + rest == expected
 
 
 # psycopg's pool (no external pooler)
