@@ -6,7 +6,8 @@ database with POOL_SIZE server connections; gunicorn's threaded workers keep mor
 connections than that to it. Through it, with DATABASE_POOLER=pgbouncer, readers and writers
 (sign-up, token, comments, likes, moderation, the feed with filters, the change feed) all
 succeed at once and the outbox's lock still orders the change feed; the statement timeout, the
-role's then, still cancels a statement. Without the setting, the same server fails through the
+role's then, still cancels a statement; and `.iterator()` reads its rows, where a
+server-side cursor would be lost between two server connections. Without the setting, the same server fails through the
 same PgBouncer, which refuses the `options` startup parameter: the setting is what makes it
 work. With DATABASE_POOLER=psycopg the pool bounds each process's connections, which the same
 server without it does not. The settings' own rules are tests/engines/test_pooler_settings.py.
