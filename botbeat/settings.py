@@ -237,7 +237,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 #     `ALTER ROLE <web role> IN DATABASE <db> SET statement_timeout = '5s'`, which every server
 #     connection PgBouncer opens starts with. A `SET statement_timeout` per client connection
 #     would land on one server connection, and stay there for whichever client gets it next.
-#     DATABASE_STATEMENT_TIMEOUT_MS is refused then, rather than silently not applied.
+#     DATABASE_STATEMENT_TIMEOUT_MS is refused then, rather than silently not applied; and
+#     management commands through PgBouncer get the role's timeout too, so migrations and
+#     imports connect to PostgreSQL directly (README).
 #   CONN_MAX_AGE stays persistent: a client connection to PgBouncer holds no server connection
 #   between transactions, and keeping it saves a connection's setup (a round trip through
 #   PgBouncer, Django's SET TIME ZONE, which PgBouncer tracks per client) on every request.
@@ -271,13 +273,14 @@ if DATABASE_POOLER != "none":
             f"DATABASE_POOLER={DATABASE_POOLER} (settings.py says why)."
         )
     for _database in DATABASES.values():
+        _options = _database.setdefault("OPTIONS", {})
         if DATABASE_POOLER == "pgbouncer":
-            _database["OPTIONS"].pop("options", None)  # the statement timeout, above
-            _database["OPTIONS"]["prepare_threshold"] = None
+            _options.pop("options", None)  # the statement timeout, above
+            _options["prepare_threshold"] = None
             _database["DISABLE_SERVER_SIDE_CURSORS"] = True
         else:
             _database["CONN_MAX_AGE"] = 0
-            _database["OPTIONS"]["pool"] = {
+            _options["pool"] = {
                 "min_size": DATABASE_POOL_MIN_SIZE,
                 "max_size": DATABASE_POOL_MAX_SIZE,
                 "timeout": DATABASE_POOL_TIMEOUT,
