@@ -6,11 +6,11 @@ database with POOL_SIZE server connections; gunicorn's threaded workers keep mor
 connections than that to it. Through it, with DATABASE_POOLER=pgbouncer, readers and writers
 (sign-up, token, comments, likes, moderation, the feed with filters, the change feed) all
 succeed at once and the outbox's lock still orders the change feed; the statement timeout, the
-role's then, still cancels a statement; and `.iterator()` reads its rows, where a
-server-side cursor would be lost between two server connections. Without the setting, the same server fails through the
-same PgBouncer, which refuses the `options` startup parameter: the setting is what makes it
-work. With DATABASE_POOLER=psycopg the pool bounds each process's connections, which the same
-server without it does not. The settings' own rules are tests/engines/test_pooler_settings.py.
+role's then, still cancels a statement; and `.iterator()` reads its rows, where a server-side
+cursor is lost between two server connections. Without the setting, the same server fails
+through the same PgBouncer, which refuses the `options` startup parameter: the setting is what
+makes it work. With DATABASE_POOLER=psycopg the pool bounds each process's connections, which
+the same server without it does not. The settings' own rules: tests/engines/test_pooler_settings.py.
 """
 
 import contextlib
@@ -74,6 +74,7 @@ class PgBouncer:
     as root, so as root it runs as postgres (its `-u`)."""
 
     def __init__(self):
+        assert PGBOUNCER.exists(), f"no {PGBOUNCER}: apt-get install -y pgbouncer (Debian's)"
         s = connection.settings_dict
         host, port = database_target()
         self.port = free_port()
@@ -169,8 +170,8 @@ def bouncer():
 
 
 @contextlib.contextmanager
-def serving(env: dict[str, str], server_class=ThreadedGunicorn):
-    server = server_class(env)
+def serving(env: dict[str, str]):
+    server = ThreadedGunicorn(env)
     try:
         server.wait_until_alive()
         yield server
@@ -198,11 +199,7 @@ class Backends:
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def run(self) -> None:
-        s = connection.settings_dict
-        with psycopg.connect(
-            host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432, user=s["USER"],
-            dbname=s["NAME"], autocommit=True,
-        ) as watcher:  # fmt: skip
+        with psycopg.connect(database_url(), autocommit=True) as watcher:
             while self.running:
                 (count,) = watcher.execute(
                     "SELECT COUNT(*) FROM pg_stat_activity"
@@ -324,14 +321,25 @@ def test_without_the_setting_pgbouncer_refuses_the_servers_connections(world, bo
     assert "unsupported startup parameter: options" in bouncer.stop()
 
 
-def test_the_roles_statement_timeout_cancels_a_statement_through_pgbouncer(world):
-    """The timeout through PgBouncer is the role's in the database (settings.py says why): a
-    statement waiting on a lock past it is cancelled, and the server answers 503 at once."""
+@pytest.fixture
+def role_statement_timeout():
+    """1.5 s, the role's statement timeout in the test database (settings.py says why it is
+    the role's through PgBouncer), until the test ends."""
     s = connection.settings_dict
-    role_setting = f'ALTER ROLE "{s["USER"]}" IN DATABASE "{s["NAME"]}"'
+    role = f'ALTER ROLE "{s["USER"]}" IN DATABASE "{s["NAME"]}"'
     with connection.cursor() as cursor:
-        cursor.execute(f"{role_setting} SET statement_timeout = 1500")
-    bouncer = PgBouncer()  # after: its server connections start with the role's setting
+        cursor.execute(f"{role} SET statement_timeout = 1500")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(f"{role} RESET statement_timeout")
+
+
+def test_the_roles_statement_timeout_cancels_a_statement_through_pgbouncer(
+    world, role_statement_timeout
+):
+    """A statement waiting on a lock past the role's timeout is cancelled, and the server
+    answers 503 at once, then serves the next request."""
+    bouncer = PgBouncer()  # now: its server connections start with the role's setting
     try:
         with serving(through(bouncer, DATABASE_POOLER="pgbouncer")) as server:
             assert http("GET", f"{server.url}/api/v1/articles/").status == 200
@@ -341,8 +349,6 @@ def test_the_roles_statement_timeout_cancels_a_statement_through_pgbouncer(world
             after = http("GET", f"{server.url}/api/v1/articles/")
     finally:
         bouncer.stop()
-        with connection.cursor() as cursor:
-            cursor.execute(f"{role_setting} RESET statement_timeout")
 
     assert slow.status == 503, slow.body
     assert slow.json()["code"] == "database_timeout"
