@@ -4,7 +4,7 @@ import argparse
 import subprocess
 import sys
 
-from schemacheck.compare import breaking_changes
+from schemacheck.compare import Break, breaking_changes
 from schemacheck.generate import (
     COMMITTED,
     INTENDED,
@@ -13,7 +13,7 @@ from schemacheck.generate import (
     parse,
     render_schema,
 )
-from schemacheck.intended import is_marked, read_intended
+from schemacheck.intended import Intended, is_marked, read_intended
 
 RELATIVE = COMMITTED.relative_to(ROOT).as_posix()
 
@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"schema check: no {baseline_name}: no baseline to compare against")
     else:
         try:
-            failed |= report_breaks(parse(baseline), parse(fresh_bytes), baseline_name)
+            breaks = breaking_changes(parse(baseline), parse(fresh_bytes))
+            failed |= report_breaks(breaks, read_intended(INTENDED), baseline_name)
         except ValueError as error:  # a baseline that is no schema, an entry without reason
             sys.exit(f"schema check: {error}")
     if stale:
@@ -55,10 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     return int(failed)
 
 
-def report_breaks(baseline: dict, fresh: dict, baseline_name: str) -> bool:
+def report_breaks(breaks: list[Break], intended: list[Intended], baseline_name: str) -> bool:
     """Prints each break, marked or not; True when any is not marked intended."""
-    breaks = breaking_changes(baseline, fresh)
-    intended = read_intended(INTENDED)
     unmarked = [found for found in breaks if not is_marked(found, intended)]
     print(
         f"schema check: {len(breaks)} breaking change(s) against {baseline_name}, "
