@@ -148,7 +148,7 @@ class _Comparison:
             self.schema(
                 location,
                 old_parameter.get("schema", {}),
-                new.get(key, {}).get("schema", {}),
+                new[key].get("schema", {}),
                 "request",
             )
 
