@@ -84,6 +84,8 @@ def _inline(document: Document, name: str | None, schema: dict[str, Any]) -> dic
 
 
 class _Comparison:
+    """One walk of the old schema, looking each part up in the new one; it collects `breaks`."""
+
     def __init__(self, old: Document, new: Document) -> None:
         self.old = old
         self.new = new

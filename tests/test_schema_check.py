@@ -2,12 +2,14 @@
 break passes, and schema/openapi.yaml is the schema the code serves."""
 
 import copy
+import json
 
 import pytest
 
+from schemacheck import check
 from schemacheck.check import report_breaks
 from schemacheck.compare import Break, breaking_changes
-from schemacheck.generate import COMMITTED, UPDATE_COMMAND, render_schema
+from schemacheck.generate import COMMITTED, UPDATE_COMMAND, parse, render_schema
 from schemacheck.intended import read_intended
 
 FEED = "/api/v1/articles/"
@@ -349,3 +351,18 @@ def test_committed_schema_is_the_one_the_code_serves():
     assert COMMITTED.read_bytes() == render_schema(), (
         f"schema/openapi.yaml is stale; update it in the same commit: {UPDATE_COMMAND}"
     )
+
+
+def test_the_check_fails_on_a_stale_copy_and_says_how_to_update_it(tmp_path, monkeypatch, capsys):
+    # Given a committed copy from before an operation was removed (JSON is YAML too)
+    before = parse(COMMITTED.read_bytes())
+    before["paths"]["/api/v1/legacy/"] = {"get": {"responses": {"200": {}}}}
+    committed = tmp_path / "openapi.yaml"
+    committed.write_text(json.dumps(before))
+    monkeypatch.setattr(check, "COMMITTED", committed)
+
+    # When the check runs, Then it fails, names the break and the command that updates the copy
+    assert check.main([]) == 1
+    printed = capsys.readouterr().out
+    assert "  BREAKING  GET /api/v1/legacy/: operation removed" in printed
+    assert UPDATE_COMMAND in printed
