@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     if stale:
         print(
             f"schema check: {RELATIVE} is not the schema the code serves. Every API change "
-            f"updates it in the same commit: {UPDATE_COMMAND}"
+            f"updates it in the same commit: {UPDATE_COMMAND} (in the default environment: "
+            "a few settings, such as API_MAX_BODY_BYTES, appear in its descriptions)"
         )
     elif not failed:
         print(f"schema check: {RELATIVE} is current")
