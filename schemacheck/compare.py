@@ -76,11 +76,21 @@ def _component(schema: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
 
 
 def _inline(document: Document, name: str | None, schema: dict[str, Any]) -> dict[str, Any]:
-    """The schema itself: a component's with what the reference adds beside it."""
-    if name is None:
-        return resolve(document, schema)
-    siblings = {key: value for key, value in schema.items() if key != "$ref"}
-    return {**document["components"]["schemas"][name], **siblings}
+    """The schema itself: a component's with what the reference adds beside it, and the
+    members of an `allOf` merged into one (their properties and requirements together)."""
+    if name is not None:
+        siblings = {key: value for key, value in schema.items() if key != "$ref"}
+        schema = {**document["components"]["schemas"][name], **siblings}
+    schema = resolve(document, schema)
+    if "allOf" not in schema:
+        return schema
+    merged: dict[str, Any] = {"properties": {}, "required": []}
+    for member in [*schema["allOf"], {k: v for k, v in schema.items() if k != "allOf"}]:
+        member = _inline(document, None, member)
+        merged["properties"].update(member.get("properties", {}))
+        merged["required"] += member.get("required", [])
+        merged.update({k: v for k, v in member.items() if k not in ("properties", "required")})
+    return merged
 
 
 class _Comparison:
@@ -211,29 +221,25 @@ class _Comparison:
         if key in self.components_seen:
             return
         self.components_seen.add(key)
-        old = self.old["components"]["schemas"][old_name]
-        new = self.new["components"]["schemas"][new_name]
+        old = _inline(self.old, old_name, {})
+        new = _inline(self.new, new_name, {})
         location = f"{direction} schema {new_name}"
         self.nullable(location, old, new, direction)
         self.schema_body(location, old, new, direction)
 
     def schema_body(self, location: str, old: dict, new: dict, direction: Direction) -> None:
         """Everything but `nullable` and the `$ref` itself, which the callers compare."""
-        old_type, new_type = old.get("type"), new.get("type")
-        if old_type is not None and new_type is not None and old_type != new_type:
-            self.broke(location, f"type changed from {old_type} to {new_type}")
-        elif direction == "response" and old_type is not None and new_type is None:
-            self.broke(location, f"type {old_type} no longer promised")
-        elif direction == "request" and old_type is None and new_type is not None:
-            self.broke(location, f"now restricted to type {new_type}")
-
-        old_format, new_format = old.get("format"), new.get("format")
-        if old_format is not None and new_format is not None and old_format != new_format:
-            self.broke(location, f"format changed from {old_format} to {new_format}")
-        elif direction == "response" and old_format is not None and new_format is None:
-            self.broke(location, f"format {old_format} no longer promised")
-        elif direction == "request" and old_format is None and new_format is not None:
-            self.broke(location, f"now restricted to format {new_format}")
+        # A `type` or `format` that only one side has is a widening or a narrowing, unless the
+        # other side is a choice (`oneOf`, ...): its members have them, and are compared below.
+        one_sided = not any(keyword in side for keyword in ALTERNATIVES for side in (old, new))
+        for keyword in ("type", "format"):
+            was, now = old.get(keyword), new.get(keyword)
+            if was is not None and now is not None and was != now:
+                self.broke(location, f"{keyword} changed from {was} to {now}")
+            elif one_sided and direction == "response" and was is not None and now is None:
+                self.broke(location, f"{keyword} {was} no longer promised")
+            elif one_sided and direction == "request" and was is None and now is not None:
+                self.broke(location, f"now restricted to {keyword} {now}")
 
         self.enum(location, old.get("enum"), new.get("enum"), direction)
         if direction == "request":

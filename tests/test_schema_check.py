@@ -17,7 +17,8 @@ COMMENTS = "/api/v1/articles/{slug}/comments/"
 
 
 def api() -> dict:
-    """A small API in drf-spectacular's shapes: a feed, a detail, a write, components."""
+    """A small API in drf-spectacular's shapes: a feed, a detail, a write, components (one of
+    them, Article, recursive: the walk must end)."""
     return {
         "openapi": "3.0.3",
         "paths": {
@@ -33,6 +34,16 @@ def api() -> dict:
                             "in": "query",
                             "name": "page_size",
                             "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                        },
+                        {
+                            "in": "query",
+                            "name": "published_after",
+                            "schema": {
+                                "oneOf": [
+                                    {"type": "string", "format": "date"},
+                                    {"type": "string", "format": "date-time"},
+                                ]
+                            },
                         },
                     ],
                     "responses": {
@@ -196,6 +207,21 @@ def test_identical_schemas_have_no_break():
             id="parameter type changed",
         ),
         pytest.param(
+            lambda s: feed_parameters(s)[2]["schema"]["oneOf"].pop(),
+            [f"GET {FEED} parameter query published_after: oneOf alternative #1 removed"],
+            id="request alternative removed",
+        ),
+        pytest.param(
+            lambda s: feed_parameters(s)[2].update(schema={"type": "string", "format": "date"}),
+            [f"GET {FEED} parameter query published_after: oneOf removed"],
+            id="request choice made one schema",
+        ),
+        pytest.param(
+            lambda s: components(s)["CommentRequest"]["properties"]["body"].update(pattern="^.+$"),
+            ["request schema CommentRequest.body: pattern changed to '^.+$'"],
+            id="request pattern imposed",
+        ),
+        pytest.param(
             lambda s: s["paths"][FEED]["get"]["responses"].pop("400"),
             [f"GET {FEED} response 400: status removed"],
             id="response status removed",
@@ -309,6 +335,34 @@ def test_each_kind_of_break_is_found(edit, expected):
 )
 def test_an_addition_is_no_break(edit):
     assert changed(edit) == []
+
+
+def test_a_request_that_stops_taking_other_properties_breaks():
+    old = api()
+    components(old)["CommentRequest"].pop("additionalProperties")
+
+    assert [str(found) for found in breaking_changes(old, api())] == [
+        "request schema CommentRequest: no longer accepts other properties"
+    ]
+
+
+def test_the_members_of_an_allof_are_compared_as_one_schema():
+    def split(schema):
+        article = components(schema)["Article"]
+        components(schema)["Article"] = {
+            "allOf": [
+                {"type": "object", "properties": {"slug": article["properties"]["slug"]}},
+                {"$ref": "#/components/schemas/CompanyRef"},
+            ],
+            "required": ["slug"],
+        }
+
+    assert changed(split) == [
+        "response schema Article.published_at: property removed",
+        "response schema Article.company: property removed",
+        "response schema Article.status: property removed",
+        "response schema Article.related: property removed",
+    ]
 
 
 def test_a_renamed_component_is_compared_by_content():
