@@ -5,14 +5,8 @@ import subprocess
 import sys
 
 from schemacheck.compare import Break, breaking_changes
-from schemacheck.generate import (
-    COMMITTED,
-    INTENDED,
-    ROOT,
-    UPDATE_COMMAND,
-    parse,
-    render_schema,
-)
+from schemacheck.files import COMMITTED, INTENDED, ROOT, UPDATE_COMMAND, parse
+from schemacheck.generate import render_schema
 from schemacheck.intended import Intended, is_marked, read_intended
 
 RELATIVE = COMMITTED.relative_to(ROOT).as_posix()

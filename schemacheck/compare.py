@@ -232,6 +232,9 @@ class _Comparison:
         # A `type` or `format` that only one side has is a widening or a narrowing, unless the
         # other side is a choice (`oneOf`, ...): its members have them, and are compared below.
         one_sided = not any(keyword in side for keyword in ALTERNATIVES for side in (old, new))
+        # A schema turned into a choice or out of one is a break of its own (alternatives()):
+        # its properties are then its members', not comparable one by one.
+        reshaped = any((keyword in old) != (keyword in new) for keyword in ALTERNATIVES)
         for keyword in ("type", "format"):
             was, now = old.get(keyword), new.get(keyword)
             if was is not None and now is not None and was != now:
@@ -245,7 +248,8 @@ class _Comparison:
         if direction == "request":
             self.constraints(location, old, new)
         self.alternatives(location, old, new, direction)
-        self.properties(location, old, new, direction)
+        if not reshaped:
+            self.properties(location, old, new, direction)
         if isinstance(old.get("items"), dict) and isinstance(new.get("items"), dict):
             self.schema(f"{location}[]", old["items"], new["items"], direction)
         old_extra, new_extra = old.get("additionalProperties"), new.get("additionalProperties")
@@ -275,8 +279,8 @@ class _Comparison:
             tighter = was is None or (now < was if bound in UPPER_BOUNDS else now > was)
             if tighter:
                 self.broke(location, f"{bound} tightened from {was} to {now}")
-        if new.get("pattern") not in (None, old.get("pattern")):
-            self.broke(location, f"pattern changed to {new['pattern']!r}")
+        if new.get("pattern") not in (None, old.get("pattern")):  # not quoted: they run long
+            self.broke(location, "pattern changed" if "pattern" in old else "pattern imposed")
         if new.get("additionalProperties") is False and old.get("additionalProperties") in (
             None,
             True,

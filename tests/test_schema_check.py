@@ -9,7 +9,8 @@ import pytest
 from schemacheck import check
 from schemacheck.check import report_breaks
 from schemacheck.compare import Break, breaking_changes
-from schemacheck.generate import COMMITTED, UPDATE_COMMAND, parse, render_schema
+from schemacheck.files import COMMITTED, UPDATE_COMMAND, parse
+from schemacheck.generate import render_schema
 from schemacheck.intended import read_intended
 
 FEED = "/api/v1/articles/"
@@ -218,7 +219,7 @@ def test_identical_schemas_have_no_break():
         ),
         pytest.param(
             lambda s: components(s)["CommentRequest"]["properties"]["body"].update(pattern="^.+$"),
-            ["request schema CommentRequest.body: pattern changed to '^.+$'"],
+            ["request schema CommentRequest.body: pattern imposed"],
             id="request pattern imposed",
         ),
         pytest.param(
