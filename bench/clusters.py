@@ -91,8 +91,12 @@ class Cluster:
         """`fast` ends the sessions cleanly; `immediate` is a crash."""
         run("pg_ctl", "-D", str(self.directory), "-m", mode, "-w", "-t", "60", "stop")
 
-    def running(self) -> bool:
-        return (self.directory / "postmaster.pid").exists()
+    def postmaster(self) -> int | None:
+        """The server's main process, while it runs."""
+        try:
+            return int((self.directory / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
 
     def sql(self, query: str, params=(), database: str = "postgres") -> list[tuple]:
         with psycopg.connect(
@@ -113,27 +117,38 @@ class Cluster:
         return replica
 
 
-@contextlib.contextmanager
-def primary_and_replica(database: str):
-    """A started primary with an empty `database`, and a streaming replica of it; both removed
-    afterwards, whatever happened."""
+def create(database: str) -> tuple["Cluster", "Cluster"]:
+    """A started primary with an empty `database`, and a streaming replica of it, in a new
+    temporary directory (`remove` it afterwards)."""
     root = Path(tempfile.mkdtemp(prefix="botbeat-clusters-"))
     if os.geteuid() == 0:
         shutil.chown(root, USER, USER)
-    started: list[Cluster] = []
     try:
         primary = Cluster(root / "primary", free_port())
         run("initdb", "-D", str(primary.directory), "-A", "trust", "-U", USER, "--no-sync")
         primary.configure()
         primary.start()
-        started.append(primary)
         primary.sql(f'CREATE DATABASE "{database}"')
         primary.sql("CREATE EXTENSION pg_stat_statements", database=database)
-        started.append(primary.replica())
-        yield started[0], started[1]
+        return primary, primary.replica()
+    except BaseException:
+        remove(root)
+        raise
+
+
+def remove(root: Path) -> None:
+    """Stop the clusters under `root` (a crash: nothing there is kept) and delete them."""
+    for pid_file in root.glob("*/postmaster.pid"):
+        with contextlib.suppress(subprocess.CalledProcessError):
+            Cluster(pid_file.parent, 0).stop("immediate")
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def primary_and_replica(database: str):
+    """`create`, then `remove` whatever happened."""
+    primary, replica = create(database)
+    try:
+        yield primary, replica
     finally:
-        for cluster in reversed(started):
-            if cluster.running():
-                with contextlib.suppress(subprocess.CalledProcessError):
-                    cluster.stop("immediate")
-        shutil.rmtree(root, ignore_errors=True)
+        remove(primary.directory.parent)

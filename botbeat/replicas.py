@@ -182,12 +182,12 @@ class Route:
     def __init__(self, allowed: bool):
         self.allowed = allowed
         self.replica: Replica | None = None
-        self._alias: str | None = None
+        self.chosen: str | None = None  # the alias, once a read asked
 
     def alias(self) -> str:
-        if self._alias is None:
-            self._alias = self._choose() if self.allowed else PRIMARY
-        return self._alias
+        if self.chosen is None:
+            self.chosen = self._choose() if self.allowed else PRIMARY
+        return self.chosen
 
     def _choose(self) -> str:
         position = written()
