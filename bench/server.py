@@ -16,6 +16,7 @@ settings and middleware, plus the ceiling's route) on a loopback port:
 
 import contextlib
 import os
+import re
 import shlex
 import signal
 import socket
@@ -28,6 +29,9 @@ from http.client import HTTPConnection
 from pathlib import Path
 
 HOST = "127.0.0.1"
+# The balancer's configuration, as shipped (tests/engines/test_balancer.py and bench/tiers.py
+# run it in front of gunicorns on loopback ports).
+BALANCER_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "botbeat.conf"
 START_TIMEOUT = 60
 HTTP_TIMEOUT = 30
 
@@ -198,6 +202,19 @@ class Server:
             self.process.wait(timeout=10)
 
 
+def balancer_config(port: int, upstreams: list[int]) -> str:
+    """The shipped nginx configuration, listening on `port` and balancing the loopback ports
+    `upstreams`; its relative paths (pid, logs, temporary files) land in the prefix nginx is
+    given with -p."""
+    text = BALANCER_CONFIG.read_text()
+    shipped = re.findall(r"^        server 10\.0\.0\.\d+:8000 .*;$", text, flags=re.MULTILINE)
+    assert len(shipped) == 2 and text.count("listen 80;") == 1, "the shipped file changed shape"
+    options = shipped[0].split(maxsplit=2)[2]
+    servers = "\n".join(f"        server {HOST}:{p} {options}" for p in upstreams)
+    text = text.replace("\n".join(shipped), servers)
+    return text.replace("listen 80;", f"listen {HOST}:{port};")
+
+
 def children(parent: int) -> list[int]:
     """The processes whose parent is `parent`, from /proc."""
     pids = []
@@ -264,18 +281,15 @@ def database_processes(name: str) -> list[int]:
     return pids
 
 
-class CpuShare:
-    """How much of the machine's CPU other processes took while the benchmark ran: the
-    machine's busy time less that of ours (this process and its children: wrk, the writers;
-    and the processes `pids()` names: the server's, the database's). Processes of ours that end
-    within the window (a recycled database connection) count up to the last `sample()`."""
+class Ticks:
+    """The CPU ticks the processes `pids()` names spent since the first `sample()`: processes
+    that start within the window count from 0, those that end within it up to the last sample
+    (sample often enough to see the short-lived: a recycled database connection)."""
 
     def __init__(self, pids: Callable[[], list[int]]):
         self.pids = pids
         self.first: dict[int, int] = {}
         self.last: dict[int, int] = {}
-        self.busy, self.total = machine_cpu()
-        self.own = process_cpu("self")
         self.sample(initial=True)
 
     def sample(self, initial: bool = False) -> None:
@@ -285,10 +299,26 @@ class CpuShare:
                 self.first.setdefault(pid, ticks if initial else 0)
                 self.last[pid] = ticks
 
+    def total(self) -> int:
+        return sum(self.last[pid] - self.first[pid] for pid in self.last)
+
+
+class CpuShare:
+    """How much of the machine's CPU other processes took while the benchmark ran: the
+    machine's busy time less that of ours (this process and its children: wrk, the writers;
+    and the processes `pids()` names: the server's, the database's)."""
+
+    def __init__(self, pids: Callable[[], list[int]]):
+        self.ticks = Ticks(pids)
+        self.busy, self.total = machine_cpu()
+        self.own = process_cpu("self")
+
+    def sample(self) -> None:
+        self.ticks.sample()
+
     def others(self) -> float:
         self.sample()
         busy, total = machine_cpu()
-        ours = process_cpu("self") - self.own
-        ours += sum(self.last[pid] - self.first[pid] for pid in self.last)
+        ours = process_cpu("self") - self.own + self.ticks.total()
         share = (busy - self.busy - ours) / (total - self.total) if total > self.total else 0.0
         return min(1.0, max(0.0, share))

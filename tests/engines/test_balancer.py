@@ -37,11 +37,11 @@ import redis
 from django.db import connection
 from knox.models import AuthToken
 
+from bench.server import balancer_config
 from comments.models import Comment
 from tests.factories import ArticleFactory, UserFactory
 from tests.hardening.conftest import NUMBERS
 from tests.hardening.servers import (
-    BASE_DIR,
     Gunicorn,
     database_url,
     end_other_sessions,
@@ -51,7 +51,6 @@ from tests.hardening.servers import (
 from tests.response_caches import REDIS_TEST_URL
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-CONFIG = BASE_DIR / "deploy" / "nginx" / "botbeat.conf"
 COMMENT_LIMIT = 4  # THROTTLE_COMMENT_POST per minute: what the throttle test runs into
 TOKEN_LIMIT = 3  # THROTTLE_TOKEN per minute, per client address
 
@@ -68,18 +67,6 @@ pytestmark = [
     # committed, not held in the test's transaction.
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def balancer_config(port: int, upstreams: list[int]) -> str:
-    """The shipped configuration, listening on `port` and balancing the loopback `upstreams`;
-    its relative paths (pid, logs, temporary files) land in the prefix nginx is given."""
-    text = CONFIG.read_text()
-    shipped = re.findall(r"^        server 10\.0\.0\.\d+:8000 .*;$", text, flags=re.MULTILINE)
-    assert len(shipped) == 2 and text.count("listen 80;") == 1, "the shipped file changed shape"
-    options = shipped[0].split(maxsplit=2)[2]
-    servers = "\n".join(f"        server 127.0.0.1:{p} {options}" for p in upstreams)
-    text = text.replace("\n".join(shipped), servers)
-    return text.replace("listen 80;", f"listen 127.0.0.1:{port};")
 
 
 class Nginx(Gunicorn):
