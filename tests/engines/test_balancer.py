@@ -461,15 +461,18 @@ def wait_until(condition, within: float) -> None:
 
 def test_a_server_killed_mid_load_loses_no_acknowledged_write(redis_url, fast_password_hasher):
     """Given readers posting comments through the balancer to both servers, when server A is
-    killed, then every comment answered 201 is in the database, none is written twice, the
-    requests A held got an error, and the balancer serves everything through B from then on.
+    killed, then every comment answered 201 is in the database, none is written twice, what A
+    held when it died (if anything) got 502 (nginx sends no POST to a second server once the
+    first had it) or a connection error, and the balancer serves everything through B.
 
     The phases last until enough has happened (not a fixed time), so that a busy machine only
     makes the test slower."""
     article = ArticleFactory()
     tokens = [reader_token() for _ in range(4)]
     with deployment(redis_url, THROTTLE_COMMENT_POST="100000/minute") as deployed:
-        answers: list[tuple[float, str, int | None]] = []  # sent at, body, status (None: no answer)
+        # Sent at, body, status (None: no answer), the problem's code of a 502.
+        answers: list[tuple[float, str, int | None]] = []
+        problems: list[tuple[str, str]] = []
         running = True
 
         def post(token: str) -> None:
@@ -478,10 +481,13 @@ def test_a_server_killed_mid_load_loses_no_acknowledged_write(redis_url, fast_pa
                 n += 1
                 body, sent = f"{token[:8]}'s comment {n}.", time.monotonic()
                 try:
-                    status = post_comment(deployed.balancer.url, article, token, body).status
+                    answer = post_comment(deployed.balancer.url, article, token, body)
                 except OSError:
-                    status = None
-                answers.append((sent, body, status))
+                    answers.append((sent, body, None))
+                    continue
+                answers.append((sent, body, answer.status))
+                if answer.status == 502:
+                    problems.append((answer.headers["Content-Type"], answer.json()["code"]))
 
         def written_by_a() -> int:
             log = (deployed.balancer.prefix / "access.log").read_text()
@@ -507,6 +513,7 @@ def test_a_server_killed_mid_load_loses_no_acknowledged_write(redis_url, fast_pa
     assert acknowledged <= set(stored)  # no acknowledged write lost
     assert len(stored) == len(set(stored))  # none applied twice
     assert {status for _, _, status in answers} <= {201, 502, None}
+    assert set(problems) <= {("application/problem+json", "bad_gateway")}  # nginx's, as the app's
     assert set(after) == {201}, after
     assert b_alive == 200
     errors = Counter(str(status) for _, _, status in answers if status != 201)
