@@ -281,15 +281,18 @@ def database_processes(name: str) -> list[int]:
     return pids
 
 
-class Ticks:
-    """The CPU ticks the processes `pids()` names spent since the first `sample()`: processes
-    that start within the window count from 0, those that end within it up to the last sample
-    (sample often enough to see the short-lived: a recycled database connection)."""
+class CpuShare:
+    """How much of the machine's CPU other processes took while the benchmark ran: the
+    machine's busy time less that of ours (this process and its children: wrk, the writers;
+    and the processes `pids()` names: the server's, the database's). Processes of ours that end
+    within the window (a recycled database connection) count up to the last `sample()`."""
 
     def __init__(self, pids: Callable[[], list[int]]):
         self.pids = pids
         self.first: dict[int, int] = {}
         self.last: dict[int, int] = {}
+        self.busy, self.total = machine_cpu()
+        self.own = process_cpu("self")
         self.sample(initial=True)
 
     def sample(self, initial: bool = False) -> None:
@@ -299,26 +302,10 @@ class Ticks:
                 self.first.setdefault(pid, ticks if initial else 0)
                 self.last[pid] = ticks
 
-    def total(self) -> int:
-        return sum(self.last[pid] - self.first[pid] for pid in self.last)
-
-
-class CpuShare:
-    """How much of the machine's CPU other processes took while the benchmark ran: the
-    machine's busy time less that of ours (this process and its children: wrk, the writers;
-    and the processes `pids()` names: the server's, the database's)."""
-
-    def __init__(self, pids: Callable[[], list[int]]):
-        self.ticks = Ticks(pids)
-        self.busy, self.total = machine_cpu()
-        self.own = process_cpu("self")
-
-    def sample(self) -> None:
-        self.ticks.sample()
-
     def others(self) -> float:
         self.sample()
         busy, total = machine_cpu()
-        ours = process_cpu("self") - self.own + self.ticks.total()
+        ours = process_cpu("self") - self.own
+        ours += sum(self.last[pid] - self.first[pid] for pid in self.last)
         share = (busy - self.busy - ours) / (total - self.total) if total > self.total else 0.0
         return min(1.0, max(0.0, share))

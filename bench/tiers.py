@@ -1,19 +1,25 @@
-"""CPU per request of each tier of a balanced deployment, for issue 15's capacity model: the
-benchmark's mix of public GETs (bench/scenarios.py) through nginx, with the shipped configuration
-(deploy/nginx/botbeat.conf), to two gunicorns (sync workers) sharing PostgreSQL and Redis.
+"""What each tier spends on the requests of a run: CPU per request of the app server, the
+primary, the replica, Redis (and the balancer, when one is in front), and which database served
+the reads (`manage.py benchmark --replica`).
 
-`manage.py benchmark_tiers` (botbeat/management/commands/benchmark_tiers.py) runs `run()` with
-the environment's DATABASE_URL (PostgreSQL: migrated, and given generate_fake's data when it has
-no article) and REDIS_URL (a database of the benchmark's own: it is emptied first). The mix is
-built through the balancer (its cursors followed by their `next` links), wrk draws from it for a
-warm-up (the response cache fills), then for the measured run. Each tier's CPU over the measured
-run: the app servers' processes (masters and workers), nginx's, and the database's backends,
-from /proc (sampled every half second: backends come and go); redis-server's from its INFO
-(`used_cpu_user` + `used_cpu_sys`: the whole server, so any other client of that Redis counts
-too); wrk's own beside them. One machine runs everything, so the tiers compete for its cores:
-the figures are CPU per request, not the throughput of a real deployment.
+CPU is read from /proc (user + system clock ticks of each tier's processes, those that came and
+went during the run counted up to the last sample); the reads from `pg_stat_statements` on each
+cluster (bench/clusters.py turns it on): the statements that read the app's tables.
+
+`run_balanced()` (`manage.py benchmark_tiers`) measures the same per request for several app
+servers behind the shipped balancer: the benchmark's mix of public GETs (bench/scenarios.py)
+through nginx (deploy/nginx/botbeat.conf) to two gunicorns (sync workers) sharing PostgreSQL and
+Redis, with the environment's DATABASE_URL (PostgreSQL: migrated, and given generate_fake's data
+when it has no article) and REDIS_URL (a database of the benchmark's own: it is emptied first).
+The mix is built through the balancer (its cursors followed by their `next` links); wrk draws
+from it for a warm-up (the response cache fills), then for the measured run. The tiers: the app
+servers' processes, the database's backends, redis-server (the whole server: any other client of
+it counts too), nginx's master and workers; wrk's own CPU beside them. One machine runs them
+all, so they compete for its cores: the figures are CPU per request, not a deployment's
+throughput.
 """
 
+import contextlib
 import json
 import os
 import secrets
@@ -26,16 +32,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import redis
-from django.conf import settings
-from django.core.management import call_command
-from django.db import connection
-
 from bench import load, scenarios
 from bench.server import (
     HOST,
     Server,
-    Ticks,
     balancer_config,
     children,
     database_processes,
@@ -44,9 +44,146 @@ from bench.server import (
     process_cpu,
 )
 
-CLOCK_TICKS = 100  # per second: /proc's unit (os.sysconf("SC_CLK_TCK") on Linux)
-WARMUP_SECONDS = 5
-SAMPLE_SECONDS = 0.5
+ROUTES_KEY = "bench:reads"  # a Redis hash: "GET primary", "GET replica", "POST primary" -> count
+
+TICKS = os.sysconf("SC_CLK_TCK")
+WARMUP_SECONDS = 5  # run_balanced's, before the measured run
+SAMPLE_SECONDS = 0.5  # how often run_balanced reads /proc: database backends come and go
+READS_SQL = (
+    "SELECT coalesce(sum(s.calls), 0)::bigint FROM pg_stat_statements s "
+    "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database() "
+    r"AND s.query ~* '^\s*select' AND s.query ~* '\sfrom\s' AND s.query !~ 'pg_'"
+)
+
+
+def processes_named(prefix: bytes) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "cmdline").read_bytes().startswith(prefix):
+                    pids.append(int(entry.name))
+    return pids
+
+
+def cluster_processes(cluster) -> list[int]:
+    """A cluster's postmaster and its children (backends, WAL sender or receiver, replay)."""
+    postmaster = cluster.postmaster()
+    return [] if postmaster is None else [postmaster, *children(postmaster)]
+
+
+class TierCpu:
+    """CPU ticks of each tier between `start()` and `stop()`."""
+
+    def __init__(self, tiers: dict[str, Callable[[], list[int]]]):
+        self.tiers = tiers
+        self.first: dict[str, dict[int, int]] = {}
+        self.last: dict[str, dict[int, int]] = {}
+
+    def sample(self, initial: bool = False) -> None:
+        for name, pids in self.tiers.items():
+            first, last = self.first.setdefault(name, {}), self.last.setdefault(name, {})
+            for pid in pids():
+                ticks = process_cpu(pid)
+                if ticks:
+                    first.setdefault(pid, ticks if initial else 0)
+                    last[pid] = ticks
+
+    def seconds(self) -> dict[str, float]:
+        self.sample()
+        return {
+            name: sum(self.last[name][pid] - self.first[name][pid] for pid in self.last[name])
+            / TICKS
+            for name in self.tiers
+        }
+
+
+class CountReads:
+    """In the server (bench.settings, with replicas): counts the requests that read the
+    database, by method and by where their reads went (a cache hit reads nothing)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django_redis import get_redis_connection
+
+        from botbeat import replicas
+
+        response = self.get_response(request)
+        route = replicas._route.get()
+        if route is not None and route.chosen is not None:
+            where = "primary" if route.chosen == replicas.PRIMARY else "replica"
+            method = "GET" if request.method in replicas.SAFE_METHODS else "write"
+            get_redis_connection("default").hincrby(ROUTES_KEY, f"{method} {where}", 1)
+        return response
+
+
+def routes(redis_url: str) -> dict[str, int]:
+    import redis
+
+    counts = redis.Redis.from_url(redis_url).hgetall(ROUTES_KEY)
+    return {key.decode(): int(value) for key, value in counts.items()}
+
+
+def reads(cluster, database: str) -> int:
+    return int(cluster.sql(READS_SQL, database=database)[0][0])
+
+
+class Tiers:
+    """One run's figures: `start()`, the load, `stop(requests)`; `line()` says them."""
+
+    def __init__(
+        self, server_pids: Callable[[], list[int]], primary, replica, database: str, redis_url: str
+    ):
+        self.primary, self.replica, self.database = primary, replica, database
+        self.redis_url = redis_url
+        tiers = {
+            "app": server_pids,
+            "primary": lambda: cluster_processes(primary),
+            "replica": lambda: cluster_processes(replica),
+            "redis": lambda: processes_named(b"redis-server"),
+        }
+        if processes_named(b"nginx"):
+            tiers["balancer"] = lambda: processes_named(b"nginx")
+        self.cpu = TierCpu(tiers)
+
+    def start(self) -> None:
+        self.cpu.sample(initial=True)
+        self.reads_before = (reads(self.primary, self.database), reads(self.replica, self.database))
+        self.routes_before = routes(self.redis_url)
+
+    def stop(self, requests: int) -> None:
+        self.requests = max(1, requests)
+        self.cpu_seconds = self.cpu.seconds()
+        after = (reads(self.primary, self.database), reads(self.replica, self.database))
+        self.on_primary = after[0] - self.reads_before[0]
+        self.on_replica = after[1] - self.reads_before[1]
+        counted = routes(self.redis_url)
+        self.routes = {k: v - self.routes_before.get(k, 0) for k, v in counted.items()}
+
+    def primary_share(self) -> float:
+        total = self.on_primary + self.on_replica
+        return self.on_primary / total if total else 0.0
+
+    def gets_on_primary(self) -> tuple[int, int]:
+        """GET requests that read the database: on the primary, in all."""
+        primary = self.routes.get("GET primary", 0)
+        return primary, primary + self.routes.get("GET replica", 0)
+
+    def line(self) -> str:
+        per_request = ", ".join(
+            f"{name} {seconds * 1000 / self.requests:.3f}"
+            for name, seconds in self.cpu_seconds.items()
+        )
+        on_primary, gets = self.gets_on_primary()
+        share = on_primary / gets if gets else 0.0
+        return (
+            f"GETs that read the database: {on_primary:,} of {gets:,} on the primary "
+            f"({share:.1%}); read statements on the primary: {self.on_primary:,} of "
+            f"{self.on_primary + self.on_replica:,} ({self.primary_share():.1%}, the writes' own "
+            f"included); CPU ms per request: {per_request}"
+        )
 
 
 @dataclass
@@ -88,10 +225,10 @@ class Balancer:
         shutil.rmtree(self.prefix, ignore_errors=True)
 
 
-def server_env() -> dict[str, str]:
-    """The benchmark's environment for the app servers: the same secret key on each, the
-    balancer counted in X-Forwarded-For, no read limit (wrk is one client), and the production
-    statement timeout (manage.py turns it off for the commands, this one too)."""
+def balanced_env() -> dict[str, str]:
+    """The environment of the app servers behind the balancer: the same secret key on each,
+    the balancer counted in X-Forwarded-For, no read limit (wrk is one client), and the
+    production statement timeout (manage.py turns it off for the commands, this one too)."""
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_STATEMENT_TIMEOUT_MS"}
     return {
         **env,
@@ -105,6 +242,8 @@ def server_env() -> dict[str, str]:
 
 
 def ensure_data(articles: int, say: Callable[[str], None]) -> None:
+    from django.core.management import call_command
+
     from articles.models import Article
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -132,7 +271,7 @@ def build_mix(port: int, limit: int) -> tuple[list[str], list[float]]:
     return [url.path for url in mix], [url.weight for url in mix]
 
 
-def run(
+def run_balanced(
     *,
     app_servers: int,
     workers: int,
@@ -142,16 +281,19 @@ def run(
     articles: int,
     say: Callable[[str], None],
 ) -> Figures:
+    import redis
+    from django.conf import settings
+    from django.db import connection
+
     if connection.vendor != "postgresql":
         raise RuntimeError("Needs PostgreSQL: DATABASE_URL=postgres://...")
     if not settings.REDIS_URL:
         raise RuntimeError("Needs Redis: REDIS_URL=redis://... (a database of its own)")
     load.ensure_wrk(say)
     ensure_data(articles, say)
-    store = redis.Redis.from_url(settings.REDIS_URL)
-    store.flushdb()
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
     workdir = Path(tempfile.mkdtemp(prefix="botbeat-tiers-"))
-    env = server_env()
+    env = balanced_env()
     servers = [
         Server("sync", port=free_port(), workers=workers, threads=1, env=env,
                cwd=settings.BASE_DIR, log=workdir / f"gunicorn-{n}.log")
@@ -175,18 +317,21 @@ def run(
         load.run_wrk(url, duration=WARMUP_SECONDS, connections=connections, threads=threads,
                      script=script)  # fmt: skip
         name = connection.settings_dict["NAME"]
-        tiers = {
-            "app": Ticks(lambda: [p for s in servers for p in (s.process.pid, *s.worker_pids())]),
-            "postgres": Ticks(lambda: database_processes(name)),
-            "nginx": Ticks(balancer.pids),
-        }
-        redis_before, wrk_before = redis_cpu(store), process_cpu("self")
+        cpu = TierCpu(
+            {
+                "app": lambda: [p for s in servers for p in (s.process.pid, *s.worker_pids())],
+                "postgres": lambda: database_processes(name),
+                "redis": lambda: processes_named(b"redis-server"),
+                "nginx": balancer.pids,
+            }
+        )
+        cpu.sample(initial=True)
+        wrk_before = process_cpu("self")
         done = threading.Event()
 
-        def sample() -> None:
+        def sample() -> None:  # backends come and go
             while not done.wait(SAMPLE_SECONDS):
-                for ticks in tiers.values():
-                    ticks.sample()
+                cpu.sample()
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -197,11 +342,8 @@ def run(
         finally:
             done.set()
             sampler.join()
-        for ticks in tiers.values():
-            ticks.sample()
-        cpu_s = {tier: ticks.total() / CLOCK_TICKS for tier, ticks in tiers.items()}
-        cpu_s["redis"] = redis_cpu(store) - redis_before
-        cpu_s["wrk (the load)"] = (process_cpu("self") - wrk_before) / CLOCK_TICKS
+        cpu_s = cpu.seconds()
+        cpu_s["wrk (the load)"] = (process_cpu("self") - wrk_before) / TICKS
     finally:
         if balancer is not None:
             balancer.stop()
@@ -228,8 +370,3 @@ def wait_for(port: int, timeout: float = 30) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"nginx did not answer on port {port} within {timeout} s")
         time.sleep(0.2)
-
-
-def redis_cpu(store: redis.Redis) -> float:
-    info = store.info("cpu")
-    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])

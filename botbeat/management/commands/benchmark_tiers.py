@@ -30,7 +30,7 @@ class Command(BaseCommand):
             self.stdout.flush()
 
         try:
-            figures = tiers.run(
+            figures = tiers.run_balanced(
                 app_servers=options["app_servers"],
                 workers=options["workers"],
                 duration=options["duration"],
