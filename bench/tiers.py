@@ -1,6 +1,7 @@
 """What each tier spends on the requests of a run: CPU per request of the app server, the
-primary, the replica, Redis (and the balancer, when one is in front), and which database served
-the reads (`manage.py benchmark --replica`).
+primary, the replica and Redis, and which database served the reads
+(`manage.py benchmark --replica`); of the app servers, the database, Redis and the balancer
+(`manage.py benchmark_tiers`).
 
 CPU is read from /proc (user + system clock ticks of each tier's processes, those that came and
 went during the run counted up to the last sample); the reads from `pg_stat_statements` on each
@@ -144,8 +145,6 @@ class Tiers:
             "replica": lambda: cluster_processes(replica),
             "redis": lambda: processes_named(b"redis-server"),
         }
-        if processes_named(b"nginx"):
-            tiers["balancer"] = lambda: processes_named(b"nginx")
         self.cpu = TierCpu(tiers)
 
     def start(self) -> None:
