@@ -3,7 +3,7 @@ import itertools
 
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
-from django.db import connection, models
+from django.db import models
 from django.db.models import (
     Aggregate,
     Count,
@@ -20,6 +20,7 @@ from django.utils import timezone
 from botbeat.counters import save_leaving
 from botbeat.prebuilt import prebuilt
 from botbeat.redirects import SlugRedirect
+from botbeat.replicas import reading
 from botbeat.roles import sees_unpublished
 
 # How many characters of the summary a list item's excerpt is cut from.
@@ -224,8 +225,9 @@ def with_tags(rows: list[dict]) -> list[dict]:
         row["tags"] = by_id[row["id"]] = []
     if by_id:
         ids = list(by_id)
-        with connection.cursor() as cursor:
-            cursor.execute(_tag_links_sql(connection.vendor, len(ids)), ids)
+        database = reading(ArticleTag)
+        with database.cursor() as cursor:
+            cursor.execute(_tag_links_sql(database.vendor, len(ids)), ids)
             for article_id, *tag in cursor.fetchall():
                 by_id[article_id].append(tuple(tag))
     return rows

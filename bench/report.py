@@ -81,6 +81,7 @@ class Writes:
     p50_ms: float | None = None
     p99_ms: float | None = None
     max_late_ms: float = 0.0  # how late the latest write started after its time
+    unseen: int | None = None  # acknowledged, and not read back at once by the writer (--replica)
 
     @property
     def refused(self) -> int:

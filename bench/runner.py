@@ -47,6 +47,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.conf import settings
@@ -55,7 +56,7 @@ from django.db import DatabaseError, connection, connections
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
-from bench import ceiling, load, report, scenarios
+from bench import ceiling, clusters, load, report, scenarios
 from bench.report import (
     COMMENTS_PER_ARTICLE,
     MISS_RUNS,
@@ -82,6 +83,7 @@ from bench.server import (
     http_get,
     parse_servers,
 )
+from bench.tiers import Tiers
 
 DEFAULT_SIZES = "1000,10000,100000"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/botbeat_bench"
@@ -92,6 +94,8 @@ DEFAULT_SERVER = "granian"
 # size (or by another run) is served.
 REDIS_URL = "redis://127.0.0.1:6379/15"
 ENV_MARK = "BOTBEAT_BENCHMARK_ENV"  # set in the re-executed process
+CLUSTERS_ENV = "BOTBEAT_BENCHMARK_CLUSTERS"  # --replica: the clusters' directory
+REPLICA_ENV = "BOTBEAT_BENCHMARK_REPLICA_URL"
 SETTINGS_MODULE = "bench.settings"
 # Every sign-in comes from 127.0.0.1, which the per-address throttle (10/minute by default)
 # would refuse after ten: the server runs with this rate instead (named in the report).
@@ -192,9 +196,39 @@ class Benchmark:
             self.servers = parse_servers(options["servers"]) if options["servers"] else []
         except ValueError as error:
             raise BenchmarkError(str(error)) from None
+        self.clusters = None
+        if options.get("replica"):
+            self.clusters = self.replica_clusters()
         check_database_url(options["database_url"])
         if os.environ.get(ENV_MARK) != options["database_url"]:
             self.reexec(options["database_url"])
+        try:
+            self.run_sizes(sizes)
+        finally:
+            if self.clusters:
+                clusters.remove(self.clusters[0].directory.parent)
+
+    def replica_clusters(self) -> tuple[clusters.Cluster, clusters.Cluster]:
+        """--replica: the primary and the replica, made before the process runs again in the
+        server's environment (whose DATABASE_URL is the primary), found again after."""
+        root = os.environ.get(CLUSTERS_ENV)
+        if root is None:
+            if reason := clusters.unavailable():
+                raise BenchmarkError(f"--replica: {reason}.")
+            name = urlsplit(self.options["database_url"]).path.lstrip("/")
+            primary, replica = clusters.create(name)
+            os.environ[CLUSTERS_ENV] = str(primary.directory.parent)
+            os.environ[REPLICA_ENV] = replica.url(name)
+            self.options["database_url"] = primary.url(name)
+            return primary, replica
+        self.options["database_url"] = os.environ[ENV_MARK]
+        return (
+            clusters.Cluster(Path(root) / "primary", urlsplit(os.environ[ENV_MARK]).port or 0),
+            clusters.Cluster(Path(root) / "replica", urlsplit(os.environ[REPLICA_ENV]).port or 0),
+        )
+
+    def run_sizes(self, sizes: list[int]) -> None:
+        options = self.options
 
         # SIGTERM too runs the `finally` blocks that stop the server.
         signal.signal(signal.SIGTERM, interrupted)
@@ -370,6 +404,8 @@ class Benchmark:
 
         self.server_env = {**os.environ, "BENCHMARK_CEILING_BYTES": str(feed_bytes)}
         self.server_env.pop(ENV_MARK, None)
+        if self.clusters:
+            self.server_env["DATABASE_REPLICA_URLS"] = os.environ[REPLICA_ENV]
         # manage.py turns the statement timeout off for management commands (this one too);
         # the server runs with the production default (settings.py), as deployed.
         self.server_env.pop("DATABASE_STATEMENT_TIMEOUT_MS", None)
@@ -479,6 +515,8 @@ class Benchmark:
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        if self.clusters:
+            self.clusters[0].sql("CREATE EXTENSION pg_stat_statements", database=name)
         started = time.monotonic()
         call_command("migrate", verbosity=0, interactive=False)
         result.migrate_s = time.monotonic() - started
@@ -902,6 +940,11 @@ class Benchmark:
         if phase.kind != "reads":
             writers = self.start_writers(result, port, phase, duration)
             time.sleep(max(0.0, writers["start_at"] - time.time()))
+        if self.clusters:
+            tiers = Tiers(
+                lambda: [server.process.pid, *server.worker_pids()], *self.clusters, name, REDIS_URL
+            )
+            tiers.start()
         try:
             outcome.run = load.run_wrk(
                 f"http://{HOST}:{port}/",
@@ -914,6 +957,11 @@ class Benchmark:
             if writers:
                 outcome.writes = self.finish_writers(writers, outcome)
         cpu.sample()
+        if self.clusters:
+            writes = outcome.writes.attempted * 2 if outcome.writes else 0  # and read back
+            tiers.stop(outcome.run.requests + writes)
+            result.notes.append(f"--replica, mix {phase.label}: {tiers.line()}")
+            self.say(f"  {tiers.line()}")
         outcome.cpu_others = cpu.others()
         outcome.db_connections = self.db_sessions()
         self.drain(port)
@@ -925,6 +973,7 @@ class Benchmark:
             + (
                 f"  writes {writes.acknowledged}/{writes.attempted} acknowledged, "
                 f"{writes.lost} lost"
+                + ("" if writes.unseen is None else f", {writes.unseen} not read back at once")
                 if writes
                 else ""
             )
@@ -979,6 +1028,7 @@ class Benchmark:
             # Enough threads that a write waiting on a busy server does not delay the next.
             "threads": max(4, min(64, math.ceil(phase.rate))),
             "jobs": jobs,
+            "read_back": bool(self.clusters),
         }
         config_path.write_text(json.dumps(config))
         process = subprocess.Popen(
@@ -1017,6 +1067,8 @@ class Benchmark:
         latencies = [r["ms"] for r in records]
         writes.p50_ms, writes.p99_ms = percentile(latencies, 0.5), percentile(latencies, 0.99)
         writes.max_late_ms = max((r["late_ms"] for r in records), default=0.0)
+        if self.clusters:
+            writes.unseen = sum(r.get("read_back", "200") != "200" for r in records)
         jobs = writers["jobs"]
         if writers["kind"] == "posts":
             from comments.models import Comment

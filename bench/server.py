@@ -16,6 +16,7 @@ settings and middleware, plus the ceiling's route) on a loopback port:
 
 import contextlib
 import os
+import re
 import shlex
 import signal
 import socket
@@ -28,6 +29,9 @@ from http.client import HTTPConnection
 from pathlib import Path
 
 HOST = "127.0.0.1"
+# The balancer's configuration, as shipped (tests/engines/test_balancer.py and bench/tiers.py
+# run it in front of gunicorns on loopback ports).
+BALANCER_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "botbeat.conf"
 START_TIMEOUT = 60
 HTTP_TIMEOUT = 30
 
@@ -196,6 +200,19 @@ class Server:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+
+
+def balancer_config(port: int, upstreams: list[int]) -> str:
+    """The shipped nginx configuration, listening on `port` and balancing the loopback ports
+    `upstreams`; its relative paths (pid, logs, temporary files) land in the prefix nginx is
+    given with -p."""
+    text = BALANCER_CONFIG.read_text()
+    shipped = re.findall(r"^        server 10\.0\.0\.\d+:8000 .*;$", text, flags=re.MULTILINE)
+    assert len(shipped) == 2 and text.count("listen 80;") == 1, "the shipped file changed shape"
+    options = shipped[0].split(maxsplit=2)[2]
+    servers = "\n".join(f"        server {HOST}:{p} {options}" for p in upstreams)
+    text = text.replace("\n".join(shipped), servers)
+    return text.replace("listen 80;", f"listen {HOST}:{port};")
 
 
 def children(parent: int) -> list[int]:

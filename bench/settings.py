@@ -17,3 +17,8 @@ ROOT_URLCONF = "bench.urls"
 BENCHMARK_CEILING_BYTES = env_int("BENCHMARK_CEILING_BYTES", 16_000)
 if BENCHMARK_CEILING_BYTES < 0:
     raise ImproperlyConfigured("BENCHMARK_CEILING_BYTES must be a byte count (0 or more).")
+
+# --replica: which database each request's reads went to, counted (bench/tiers.py reads it).
+if len(DATABASES) > 1:  # noqa: F405
+    _at = MIDDLEWARE.index("botbeat.replicas.ReplicaMiddleware")  # noqa: F405
+    MIDDLEWARE = [*MIDDLEWARE[: _at + 1], "bench.tiers.CountReads", *MIDDLEWARE[_at + 1 :]]  # noqa: F405

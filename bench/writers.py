@@ -73,9 +73,29 @@ def attempt(config: dict, index: int, job: dict) -> dict:
         return record
     if kind == "posts" and status == 201 and isinstance(answer.get("id"), int):
         record["id"] = answer["id"]
+        token, path = job["token"], f"/api/v1/comments/{answer['id']}/"
     elif kind == "signins" and status == 200 and isinstance(answer.get("token"), str):
         record["token"] = answer["token"]
+        token, path = answer["token"], "/api/v1/auth/me/"
+    else:
+        return record
+    if config.get("read_back"):  # at once, as the writer: its write must be there
+        try:
+            record["read_back"] = str(get(port, path, {"Authorization": f"Bearer {token}"}))
+        except OSError as error:
+            record["read_back"] = type(error).__name__
     return record
+
+
+def get(port: int, path: str, headers: dict) -> int:
+    conn = HTTPConnection(HOST, port, timeout=TIMEOUT)
+    try:
+        conn.request("GET", path, headers={"Accept": "application/json", **headers})
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
 
 
 def scheduled(config: dict, index: int) -> float:

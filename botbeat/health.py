@@ -5,7 +5,9 @@
 - `GET /readyz`: the process can do its work: the database answers a trivial query (503
   otherwise, so that a load balancer sends traffic elsewhere), and the cache's state is reported.
   A cache outage does not make the site unready: it serves without the cache (throttles fail
-  open, the response cache steps aside), so that is 200 with `"cache": "down"`.
+  open, the response cache steps aside), so that is 200 with `"cache": "down"`. Nor does a read
+  replica that is down or lagging (botbeat/replicas.py): reads go elsewhere, and `replicas`
+  reports each one's state.
 
 Neither takes a query parameter (strict, as everywhere: a probe configured with a typo fails at
 once rather than probing something else), needs a credential or is throttled, and neither may be
@@ -24,12 +26,32 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from botbeat import replicas
 from botbeat.api import ProblemSerializer, StrictQueryParamsMixin, problem_response
 from botbeat.errors import PROBLEM_CONTENT_TYPE, RETRY_AFTER_SECONDS, problem
 
-# Named in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] (HealthOkEnum, HealthStateEnum).
+# Named in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] (HealthOkEnum, HealthStateEnum,
+# ReplicaStateEnum).
 OK = ["ok"]
 STATES = ["ok", "down"]
+REPLICA_STATES = ["ok", "lagging", "down"]
+
+REPLICA = inline_serializer(
+    "ReplicaReadiness",
+    {
+        "name": serializers.CharField(
+            help_text="`replica1`, `replica2`, ...: the order of `DATABASE_REPLICA_URLS`."
+        ),
+        "state": serializers.ChoiceField(
+            choices=REPLICA_STATES,
+            help_text="`lagging`: behind by more than `DATABASE_REPLICA_MAX_LAG_SECONDS`, or not "
+            "streaming; `down`: unreachable. Reads skip a replica that is not `ok`.",
+        ),
+        "lag_seconds": serializers.FloatField(
+            allow_null=True, help_text="How far behind the primary it is; null when unknown."
+        ),
+    },
+)
 
 
 def database_state() -> str:
@@ -110,7 +132,8 @@ class ReadyzView(ProbeView):
         description=(
             "200 when the database answers a trivial query, with the state of each dependency. "
             "The cache may be `down`: the site then serves without it (rate limits are not "
-            "enforced and every answer is computed), so it stays ready. When the database does "
+            "enforced and every answer is computed), so it stays ready; so may a read replica "
+            "(its reads go to another, or to the primary). When the database does "
             "not answer within `DATABASE_CONNECT_TIMEOUT` seconds, 503 `not_ready`, whose "
             "`errors` name the dependencies that are down. Never cached "
             "(`Cache-Control: no-store`); takes no query parameter."
@@ -126,6 +149,10 @@ class ReadyzView(ProbeView):
                     "cache": serializers.ChoiceField(
                         choices=STATES,
                         help_text="`down`: Redis does not answer; the site serves without it.",
+                    ),
+                    "replicas": serializers.ListSerializer(
+                        child=REPLICA,
+                        help_text="Each read replica (`DATABASE_REPLICA_URLS`); empty without.",
                     ),
                 },
             ),
@@ -166,4 +193,4 @@ class ReadyzView(ProbeView):
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
                 content_type=PROBLEM_CONTENT_TYPE,
             )
-        return Response({"database": "ok", "cache": cache_})
+        return Response({"database": "ok", "cache": cache_, "replicas": replicas.states()})

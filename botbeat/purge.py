@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 
-from botbeat import cache
+from botbeat import cache, replicas
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +98,7 @@ def _send_pending() -> None:
     if not keys:
         return
     _pending.keys = set()
+    replicas.note_write()  # before the purge: a reader that missed reads no replica behind it
     for purger in purgers():
         purger.purge(keys)
 
@@ -107,6 +108,7 @@ def purge_everything() -> None:
     writes too broad to name their keys (a merge)."""
 
     def send() -> None:
+        replicas.note_write()
         for purger in purgers():
             purger.purge_everything()
 

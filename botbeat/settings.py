@@ -160,6 +160,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before sessions and DRF: a hit costs one cache round trip (botbeat/cache.py).
     "botbeat.cache.ResponseCacheMiddleware",
+    # Inside the response cache: only a miss reads, from a replica when one is up to date.
+    "botbeat.replicas.ReplicaMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -192,16 +194,35 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "botbeat.wsgi.application"
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+
+def database(url: str) -> dict:
+    return dj_database_url.parse(
+        url,
         # Persistent connections: opening a PostgreSQL connection costs more than most queries.
         # The health check (one `SELECT 1` at a request's first query) drops a connection the
         # database closed meanwhile (a restart, a failover), so workers recover by themselves.
         conn_max_age=env_int("CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
-}
+
+
+DATABASES = {"default": database(env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Streaming replicas of the primary for the reads of GET requests (botbeat/replicas.py): the
+# aliases replica1, replica2, ... A replica further behind than the lag below is skipped.
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS", []), start=1):
+    DATABASES[f"replica{_number}"] = database(_url)
+DATABASE_REPLICA_MAX_LAG_SECONDS = env_int("DATABASE_REPLICA_MAX_LAG_SECONDS", 5)
+if DATABASE_REPLICA_MAX_LAG_SECONDS < 0:
+    raise ImproperlyConfigured("DATABASE_REPLICA_MAX_LAG_SECONDS must be 0 or more.")
+if len(DATABASES) > 1:
+    if any(db["ENGINE"] != "django.db.backends.postgresql" for db in DATABASES.values()):
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs PostgreSQL, as DATABASE_URL.")
+    if not env_str("REDIS_URL"):
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URLS needs REDIS_URL: the app servers share the position of the "
+            "last write there, so that no read misses it."
+        )
+    DATABASE_ROUTERS = ["botbeat.replicas.ReplicaRouter"]
 # Outages must cost a request seconds, not a worker: while PostgreSQL is unreachable a request
 # fails after DATABASE_CONNECT_TIMEOUT seconds and answers 503 (botbeat/errors.py); a statement
 # running longer than DATABASE_STATEMENT_TIMEOUT_MS (waiting for a lock included) is cancelled
@@ -214,8 +235,10 @@ if DATABASE_CONNECT_TIMEOUT < 1 or DATABASE_STATEMENT_TIMEOUT_MS < 0:
     raise ImproperlyConfigured(
         "DATABASE_CONNECT_TIMEOUT must be 1 or more and DATABASE_STATEMENT_TIMEOUT_MS 0 or more."
     )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    _options = DATABASES["default"].setdefault("OPTIONS", {})
+for _database in DATABASES.values():
+    if _database["ENGINE"] != "django.db.backends.postgresql":
+        continue
+    _options = _database.setdefault("OPTIONS", {})
     _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
     if DATABASE_STATEMENT_TIMEOUT_MS:
         # libpq's `options`: sent with the connection, so it costs no query.
@@ -504,6 +527,7 @@ SPECTACULAR_SETTINGS = {
         "CommentModerationStatusEnum": "comments.serializers.MODERATION_STATUS_CHOICES",
         "HealthOkEnum": "botbeat.health.OK",
         "HealthStateEnum": "botbeat.health.STATES",
+        "ReplicaStateEnum": "botbeat.health.REPLICA_STATES",
     },
 }
 

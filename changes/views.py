@@ -17,7 +17,6 @@ import base64
 import binascii
 import re
 
-from django.db import connection
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -36,6 +35,7 @@ from botbeat.conditional import RespondMixin, respond
 from botbeat.params import integer_schema, query_integer
 from botbeat.redirects import UNKNOWN_VALUE_CODE, SlugRedirectMixin
 from botbeat.renderers import FastJSONRenderer, iso_datetime
+from botbeat.replicas import reading
 from botbeat.slugs import SLUG_SCHEMA
 from changes.data import raw_data_of
 from changes.models import KINDS, Change, ChangeScope, ChangeType, Pruned
@@ -131,7 +131,7 @@ PROBLEM_410 = OpenApiResponse(
 def head_and_horizon() -> tuple[int, int]:
     """The feed's highest change id and the highest the pruning deleted (changes.models.Pruned),
     in one query."""
-    with connection.cursor() as cursor:
+    with reading(Change).cursor() as cursor:
         cursor.execute(
             f"SELECT (SELECT MAX(id) FROM {Change._meta.db_table}), "
             f"(SELECT through_id FROM {Pruned._meta.db_table} WHERE id = 1)"

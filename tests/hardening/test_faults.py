@@ -188,7 +188,7 @@ def test_a_database_restart_costs_503s_for_its_length_and_nothing_else(served, d
     assert alive.status == 200  # liveness does not depend on the database
     assert recovered - restored_at < 10
     assert [a.status for a in back] == [200, 200, 201]
-    assert back[1].json() == {"database": "ok", "cache": "ok"}
+    assert back[1].json() == {"database": "ok", "cache": "ok", "replicas": []}
     statuses = {a.status for _, a in traffic.answers}
     assert statuses <= {200, 201, 503}, statuses  # never a 500, never a hang
     during = traffic.between(cut_at + 0.2, restored_at)
@@ -344,12 +344,12 @@ def test_without_redis_the_site_serves_and_readiness_says_so(world, database_pro
         server.stop()
         redis_proxy.close()
 
-    assert with_redis.json() == {"database": "ok", "cache": "ok"}
+    assert with_redis.json() == {"database": "ok", "cache": "ok", "replicas": []}
     assert [a.status for a in cached] == [200, 200]
     assert without[0].status == 200
-    assert without[0].json() == {"database": "ok", "cache": "down"}
+    assert without[0].json() == {"database": "ok", "cache": "down", "replicas": []}
     assert [a.status for a in without[1:]] == [200, 200, 201, 200]
     assert all(a.seconds < 3 for a in without)  # the cache's timeouts are half a second
     assert Comment.objects.filter(pk=without[3].json()["id"]).exists()
-    assert back.json() == {"database": "ok", "cache": "ok"}
+    assert back.json() == {"database": "ok", "cache": "ok", "replicas": []}
     FAULTS.append("Redis down: served without the cache, readiness said so")

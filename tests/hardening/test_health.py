@@ -30,7 +30,7 @@ def test_readiness_reports_the_database_and_the_cache(client):
     response = client.get("/readyz")
 
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "cache": "ok"}
+    assert response.json() == {"database": "ok", "cache": "ok", "replicas": []}
     assert response["Cache-Control"] == "no-store"
     assert "ETag" not in response
 
@@ -98,7 +98,7 @@ def test_without_redis_the_site_serves_and_readiness_says_the_cache_is_down(
     )
 
     assert ready.status_code == 200
-    assert ready.json() == {"database": "ok", "cache": "down"}
+    assert ready.json() == {"database": "ok", "cache": "down", "replicas": []}
     assert feed.status_code == again.status_code == 200
     assert posted.status_code == 201  # the throttle fails open
     assert Comment.objects.filter(body="Posted while Redis is down.").exists()

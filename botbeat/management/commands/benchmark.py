@@ -6,7 +6,7 @@ against the framework's ceiling, at several sizes. The benchmark itself is `benc
         [--phases reads,posts:2,posts:20,signins:1] [--mix-urls 4000] [--zipf 1.0]
         [--prime-seconds 60]
         [--endpoint-duration 3] [--server granian] [--servers all] [--workers N] [--threads T]
-        [--connections 16] [--repeat K] [--soak N] [--explain] [--reuse]
+        [--connections 16] [--repeat K] [--soak N] [--explain] [--reuse] [--replica]
         [--database-url postgres://postgres@127.0.0.1:5432/botbeat_bench]
         [--output .bench/results.md]
 """
@@ -106,6 +106,13 @@ class Command(BaseCommand):
             "--explain",
             action="store_true",
             help="EXPLAIN ANALYZE each endpoint's slowest query at the largest size",
+        )
+        parser.add_argument(
+            "--replica",
+            action="store_true",
+            help="a primary and a streaming replica of the benchmark's own (bench/clusters.py), "
+            "the server reading from the replica: each database's share of the reads, each "
+            "tier's CPU per request, and every write read back at once by its writer",
         )
         parser.add_argument(
             "--reuse",
