@@ -24,6 +24,7 @@ from tests.hardening.servers import (
     BASE_DIR,
     Gunicorn,
     database_url,
+    end,
     end_other_sessions,
     environment,
     free_port,
@@ -83,13 +84,7 @@ class Varnish:
         raise AssertionError(f"varnishd did not answer within {timeout} s: {self.stop()}")
 
     def stop(self) -> str:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        end(self.process)
         shutil.rmtree(self.workdir, ignore_errors=True)
         self.log.seek(0)
         return self.log.read()

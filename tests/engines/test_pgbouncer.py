@@ -37,6 +37,7 @@ from tests.hardening.servers import (
     Gunicorn,
     database_target,
     database_url,
+    end,
     end_other_sessions,
     free_port,
     http,
@@ -130,13 +131,7 @@ class PgBouncer:
 
     def stop(self) -> str:
         """Stop pgbouncer (if it runs); its output."""
-        if self.process.poll() is None:
-            self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        end(self.process)
         shutil.rmtree(self.directory, ignore_errors=True)
         self.log.seek(0)
         return self.log.read()

@@ -137,6 +137,17 @@ def http(
     return Answer(status, headers, content, time.monotonic() - started, started)
 
 
+def end(process: subprocess.Popen, timeout: float = 10) -> None:
+    """Stop `process` if it runs: SIGTERM, then SIGKILL after `timeout` seconds."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class Gunicorn:
     """`gunicorn botbeat.wsgi` (sync workers) on a free loopback port."""
 
@@ -169,13 +180,7 @@ class Gunicorn:
 
     def stop(self) -> str:
         """Stop the server (if it runs); its output."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        end(self.process, timeout=20)
         self.log.seek(0)
         return self.log.read()
 
