@@ -246,8 +246,8 @@ for _database in DATABASES.values():
         _options["options"] = f"{_options.get('options', '')} {_timeout}".strip()
 
 # ---- Connection pooling (DATABASE_POOLER) --------------------------------------------------
-# Where the PostgreSQL connections come from, for every PostgreSQL database above (README,
-# "Deploying: a connection pooler"):
+# Where the PostgreSQL connections come from, for every PostgreSQL database above (README, "The
+# deployment guide", a connection pooler):
 # - `none` (the default): each worker thread keeps its own connection for CONN_MAX_AGE seconds.
 # - `pgbouncer`: DATABASE_URL names a PgBouncer in transaction mode, which lends a server
 #   connection to a client for one transaction only. Nothing may outlive a transaction there:
