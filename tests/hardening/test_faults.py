@@ -349,7 +349,9 @@ def test_without_redis_the_site_serves_and_readiness_says_so(world, database_pro
     assert without[0].status == 200
     assert without[0].json() == {"database": "ok", "cache": "down", "replicas": []}
     assert [a.status for a in without[1:]] == [200, 200, 201, 200]
-    assert all(a.seconds < 3 for a in without)  # the cache's timeouts are half a second
+    # Not waiting on Redis: its timeouts are half a second, and a refused connection fails at
+    # once. The bound leaves room for the sign-in's full-cost password hash on a busy machine.
+    assert all(a.seconds < 5 for a in without), [(a.status, round(a.seconds, 2)) for a in without]
     assert Comment.objects.filter(pk=without[3].json()["id"]).exists()
     assert back.json() == {"database": "ok", "cache": "ok", "replicas": []}
     FAULTS.append("Redis down: served without the cache, readiness said so")
